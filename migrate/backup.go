@@ -1,0 +1,130 @@
+package migrate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// DefaultBackupDir is where backups live on a node: outside /etc, so the key
+// manager and systemd never load them.
+const DefaultBackupDir = "/var/lib/kmsctl/backups"
+
+// BackupEntry records one file saved before its first change in a run.
+type BackupEntry struct {
+	Path   string          `json:"path"`
+	Backup string          `json:"backup"`
+	Digest string          `json:"sha256"`
+	Info   remote.FileInfo `json:"info"`
+	// HoldsHSMKey marks backups that are copies of the local HSM key.
+	HoldsHSMKey bool      `json:"holds_hsm_key"`
+	Saved       time.Time `json:"saved"`
+}
+
+// Manifest lists a run's backups on one node; rollback reads it.
+type Manifest struct {
+	Run     string        `json:"run"`
+	Node    string        `json:"node"`
+	Entries []BackupEntry `json:"entries"`
+}
+
+// RunBackupDir is the per-run directory, named with the run id.
+func RunBackupDir(base, run string) string { return path.Join(base, run) }
+
+// backupName turns /etc/default/minkms into etc_default_minkms.
+func backupName(p string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(p, "/"), "/", "_")
+}
+
+// Backup saves data (the current content of p) as root-only 0600 and
+// records it in the run's manifest on that node. A file already backed up in
+// this run keeps its first copy: that is the original.
+func Backup(ctx context.Context, n remote.Node, base, run, p string, data []byte, info remote.FileInfo, holdsKey bool, now time.Time) (BackupEntry, error) {
+	dir := RunBackupDir(base, run)
+	m, err := ReadManifest(ctx, n, base, run)
+	if err != nil {
+		return BackupEntry{}, err
+	}
+	for _, e := range m.Entries {
+		if e.Path == p {
+			return e, nil
+		}
+	}
+	if err := mkdirPrivate(ctx, n, dir); err != nil {
+		return BackupEntry{}, err
+	}
+	e := BackupEntry{Path: p, Backup: path.Join(dir, backupName(p)), Digest: Digest(data), Info: info, HoldsHSMKey: holdsKey, Saved: now.UTC()}
+	if err := n.WriteFileAtomic(ctx, e.Backup, data, remote.WriteOptions{Mode: 0o600}); err != nil {
+		return BackupEntry{}, fmt.Errorf("node %s: back up %s: %w", n.Name(), p, err)
+	}
+	m.Run, m.Node = run, n.Name()
+	m.Entries = append(m.Entries, e)
+	return e, writeManifest(ctx, n, dir, m)
+}
+
+// ReadManifest returns the run's manifest on a node (empty if none yet).
+func ReadManifest(ctx context.Context, n remote.Node, base, run string) (Manifest, error) {
+	b, _, err := n.ReadFile(ctx, path.Join(RunBackupDir(base, run), "manifest.json"))
+	if isNotExist(err) {
+		return Manifest{Run: run, Node: n.Name()}, nil
+	}
+	if err != nil {
+		return Manifest{}, fmt.Errorf("node %s: read backup manifest of run %s: %w", n.Name(), run, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return Manifest{}, fmt.Errorf("node %s: backup manifest of run %s is corrupt: %w", n.Name(), run, err)
+	}
+	return m, nil
+}
+
+func writeManifest(ctx context.Context, n remote.Node, dir string, m Manifest) error {
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := n.WriteFileAtomic(ctx, path.Join(dir, "manifest.json"), append(b, '\n'), remote.WriteOptions{Mode: 0o600}); err != nil {
+		return fmt.Errorf("node %s: write backup manifest: %w", n.Name(), err)
+	}
+	return nil
+}
+
+// DeleteKeyBackups removes the run's backups that hold the HSM key and
+// updates the manifest; the others stay for `kmsctl hsm rollback`.
+func DeleteKeyBackups(ctx context.Context, n remote.Node, base, run string) (int, error) {
+	m, err := ReadManifest(ctx, n, base, run)
+	if err != nil {
+		return 0, err
+	}
+	kept := m.Entries[:0]
+	removed := 0
+	for _, e := range m.Entries {
+		if !e.HoldsHSMKey {
+			kept = append(kept, e)
+			continue
+		}
+		res, err := n.Run(ctx, remote.Command{Args: []string{"rm", "-f", "--", e.Backup}, Sudo: true})
+		if err != nil || res.ExitCode != 0 {
+			return removed, fmt.Errorf("node %s: delete backup %s: %v %s", n.Name(), e.Backup, err, firstLine(res.Stderr))
+		}
+		removed++
+	}
+	m.Entries = kept
+	if removed == 0 {
+		return 0, nil
+	}
+	return removed, writeManifest(ctx, n, RunBackupDir(base, run), m)
+}
+
+func mkdirPrivate(ctx context.Context, n remote.Node, dir string) error {
+	res, err := n.Run(ctx, remote.Command{Args: []string{"install", "-d", "-m", "0700", "-o", "root", "-g", "root", "--", path.Dir(dir), dir}, Sudo: true})
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("exit %d: %s", res.ExitCode, firstLine(res.Stderr))
+	}
+	if err != nil {
+		return fmt.Errorf("node %s: create backup directory %s: %w", n.Name(), dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+)
+
+// NodeAPI is a node's key manager API reached through its SSH tunnel.
+type NodeAPI interface {
+	Live(ctx context.Context) error
+	Ready(ctx context.Context) error
+	// ClusterStatus needs the API key; without one it returns ErrNoAPIKey.
+	ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, error)
+}
+
+// ErrNoAPIKey is returned by NodeAPI.ClusterStatus when no API key was given.
+var ErrNoAPIKey = errors.New("no key manager API key (MINIO_KMS_API_KEY)")
+
+// GateOptions bound every wait of a health gate.
+type GateOptions struct {
+	// Settle is how long the unit must stay up with the same main PID and
+	// restart count: a Type=simple daemon that crashes still reads "active"
+	// right after a restart.
+	Settle time.Duration
+	// Timeout bounds the whole gate.
+	Timeout time.Duration
+	// RestartTimeout bounds `systemctl restart`.
+	RestartTimeout time.Duration
+	// Poll is the interval between probes.
+	Poll time.Duration
+}
+
+// DefaultGate suits the key manager: it is ready in seconds when healthy.
+var DefaultGate = GateOptions{Settle: 5 * time.Second, Timeout: 2 * time.Minute, RestartTimeout: 2 * time.Minute, Poll: 500 * time.Millisecond}
+
+// Want is what a gate expects of a node beyond "up and ready".
+type Want struct {
+	// VaultEntry: the node lists a Vault HSM with a sealed root key entry.
+	VaultEntry bool
+	// NoLocalHSM: the node no longer has the local HSM configured.
+	NoLocalHSM bool
+	// ClusterSize is the number of nodes that must be up (0: skip).
+	ClusterSize int
+}
+
+// GateError says which probe failed last, for the halt report.
+type GateError struct {
+	Node  string
+	Probe string
+	Err   error
+}
+
+func (e *GateError) Error() string {
+	return fmt.Sprintf("node %s: health gate: %s: %v", e.Node, e.Probe, e.Err)
+}
+
+func (e *GateError) Unwrap() error { return e.Err }
+
+// Gate waits until the node is healthy: unit running and stable through the
+// settle period, live and ready, and (with an API key) back in a cluster with
+// a leader, every node up, and the HSM entries wanted.
+func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
+	g := r.opts.Gate
+	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
+	defer cancel()
+	last := &GateError{Node: t.Name, Probe: "unit", Err: errors.New("not checked yet")}
+	for {
+		err := r.probe(ctx, t, want)
+		if err == nil {
+			return nil
+		}
+		if ge := (*GateError)(nil); errors.As(err, &ge) {
+			last = ge
+		}
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(g.Poll):
+		}
+	}
+}
+
+// probe runs one full round of the gate's checks.
+func (r *runner) probe(ctx context.Context, t *Target, want Want) error {
+	fail := func(probe string, err error) error { return &GateError{Node: t.Name, Probe: probe, Err: err} }
+	u, err := ReadUnit(ctx, t.Node, t.Unit)
+	if err != nil {
+		return fail("unit", err)
+	}
+	if !u.Running() {
+		return fail("unit", fmt.Errorf("%s is %s, restarts %d", t.Unit, u, u.NRestarts))
+	}
+	if err := t.API.Ready(ctx); err != nil {
+		return fail("ready", err)
+	}
+	if err := r.settle(ctx, t, u); err != nil {
+		return fail("settle", err)
+	}
+	if err := t.API.Live(ctx); err != nil {
+		return fail("live", err)
+	}
+	if !r.opts.HasAPIKey {
+		return nil
+	}
+	cs, err := t.API.ClusterStatus(ctx)
+	if err != nil {
+		return fail("cluster", err)
+	}
+	if err := checkCluster(cs, t, want); err != nil {
+		return fail("cluster", err)
+	}
+	return nil
+}
+
+// settle watches the unit for the settle period: same main PID, same restart
+// count, still running.
+func (r *runner) settle(ctx context.Context, t *Target, first UnitState) error {
+	deadline := time.Now().Add(r.opts.Gate.Settle)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(r.opts.Gate.Poll):
+		}
+		u, err := ReadUnit(ctx, t.Node, t.Unit)
+		if err != nil {
+			return err
+		}
+		if !u.Running() || u.MainPID != first.MainPID || u.NRestarts != first.NRestarts {
+			return fmt.Errorf("%s did not stay up: %s, pid %d->%d, restarts %d->%d", t.Unit, u, first.MainPID, u.MainPID, first.NRestarts, u.NRestarts)
+		}
+	}
+	return nil
+}
+
+// checkCluster applies a gate's cluster expectations to one node's view.
+func checkCluster(cs *kmsapi.ClusterStatus, t *Target, want Want) error {
+	if len(cs.Down) > 0 {
+		return fmt.Errorf("nodes down: %s", formatDown(cs.Down))
+	}
+	if want.ClusterSize > 0 && len(cs.Up) < want.ClusterSize {
+		return fmt.Errorf("%d of %d nodes up", len(cs.Up), want.ClusterSize)
+	}
+	if _, ok := leaderOf(cs); !ok {
+		return errors.New("no leader")
+	}
+	self, ok := findNode(cs, t.Addrs)
+	if !ok {
+		return fmt.Errorf("node not found in the cluster view (addresses %s)", strings.Join(t.Addrs, ", "))
+	}
+	if want.VaultEntry && !hasVault(self.HSM) {
+		return fmt.Errorf("no Vault HSM entry yet (hsm: %s)", strings.Join(self.HSM, ", "))
+	}
+	if want.NoLocalHSM && hasNonVault(self.HSMActive) {
+		return fmt.Errorf("the local HSM is still configured (hsm_active: %s)", strings.Join(self.HSMActive, ", "))
+	}
+	return nil
+}
+
+func hasVault(names []string) bool {
+	for _, n := range names {
+		if kmsapi.IsVaultHSM(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNonVault(names []string) bool {
+	for _, n := range names {
+		if !kmsapi.IsVaultHSM(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func formatDown(down map[uint32]string) string {
+	parts := make([]string, 0, len(down))
+	for id, addr := range down {
+		parts = append(parts, fmt.Sprintf("%d (%s)", id, addr))
+	}
+	return strings.Join(parts, ", ")
+}

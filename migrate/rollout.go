@@ -1,0 +1,270 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Options configure a rollout (Apply) or a rollback.
+type Options struct {
+	Run             string
+	Desired         Desired
+	InventoryDigest string
+	// Saved, when set, is a reviewed plan: the run refuses to start when the
+	// nodes' files no longer match it.
+	Saved     *Plan
+	HasAPIKey bool
+	// Preflight runs the Vault checks (from the operator and every node).
+	Preflight   func(ctx context.Context) error
+	Gate        GateOptions
+	KeepBackups bool
+	ForceUnlock bool
+	Parallel    int
+	// Lock identifies this run in the nodes' lock files.
+	Lock   LockInfo
+	Events EventSink
+	Now    func() time.Time
+}
+
+// NodeSummary is one node's outcome.
+type NodeSummary struct {
+	Name   string  `json:"name"`
+	Stage1 string  `json:"stage1"`
+	Stage2 string  `json:"stage2"`
+	Time   float64 `json:"duration_s"`
+}
+
+// Summary is the final account of a run.
+type Summary struct {
+	Run      string        `json:"run"`
+	Result   string        `json:"result"`
+	Duration float64       `json:"duration_s"`
+	Order    []string      `json:"order,omitempty"`
+	Nodes    []NodeSummary `json:"nodes,omitempty"`
+	// Downtime is the outage of a `--stage2 together` restart.
+	Downtime    float64  `json:"downtime_s,omitempty"`
+	BackupsKept []string `json:"backups_kept,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+type runner struct {
+	opts    Options
+	targets []*Target
+	byName  map[string]*Target
+	facts   map[string]Facts
+	sum     *Summary
+	start   time.Time
+}
+
+func newRunner(targets []*Target, opts Options) *runner {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Gate == (GateOptions{}) {
+		opts.Gate = DefaultGate
+	}
+	if opts.Events == nil {
+		opts.Events = &Recorder{}
+	}
+	r := &runner{opts: opts, targets: targets, byName: map[string]*Target{}, facts: map[string]Facts{}}
+	for _, t := range targets {
+		r.byName[t.Name] = t
+	}
+	r.sum = &Summary{Run: opts.Run}
+	return r
+}
+
+func (r *runner) emit(e Event) {
+	e.Schema, e.Run = EventSchema, r.opts.Run
+	if e.Time.IsZero() {
+		e.Time = r.opts.Now().UTC()
+	}
+	if e.Type == "" {
+		e.Type = "step"
+	}
+	r.opts.Events.Emit(e)
+}
+
+// Apply migrates the cluster to the Vault HSM: locks, preflight, stage 1
+// (Vault block, leader last), stage 2 (local key removal, canary first),
+// verification and clean-up. Errors are *PreflightError, *HaltError,
+// *RestoreError or wrap ErrInterrupted.
+func Apply(ctx context.Context, targets []*Target, opts Options) (*Summary, error) {
+	r := newRunner(targets, opts)
+	r.start = r.opts.Now()
+	r.emit(Event{Type: "run", Result: ResultStart, Message: fmt.Sprintf("%d nodes", len(targets))})
+	err := r.apply(ctx)
+	return r.finish(err), err
+}
+
+func (r *runner) apply(ctx context.Context) error {
+	if err := r.lockAll(ctx); err != nil {
+		return &PreflightError{Err: err}
+	}
+	defer r.unlockAll()
+	stop := r.keepLocks(ctx)
+	defer stop()
+	plan, err := r.preflight(ctx)
+	if err != nil {
+		return &PreflightError{Err: err}
+	}
+	r.sum.Order = plan.Order
+	if !plan.Pending() {
+		r.emit(Event{Phase: PhaseVerify, Result: ResultOK, Message: "every node already runs on Vault: nothing to do"})
+		return nil
+	}
+	if err := r.stage1(ctx, plan); err != nil {
+		return err
+	}
+	if err := r.between(ctx); err != nil {
+		return err
+	}
+	if !r.opts.Desired.KeepLocalHSM {
+		if err := r.stage2(ctx, plan); err != nil {
+			return err
+		}
+	}
+	if err := r.verify(ctx); err != nil {
+		return err
+	}
+	r.cleanup(ctx)
+	return nil
+}
+
+// finish turns the outcome into the summary and emits it.
+func (r *runner) finish(err error) *Summary {
+	r.sum.Duration = r.opts.Now().Sub(r.start).Seconds()
+	var pe *PreflightError
+	var he *HaltError
+	var re *RestoreError
+	switch {
+	case err == nil:
+		r.sum.Result = "success"
+	case errors.As(err, &pe):
+		r.sum.Result = "preflight-failed"
+	case errors.As(err, &re):
+		r.sum.Result = "restore-failed"
+	case errors.As(err, &he):
+		r.sum.Result = "halted"
+	case errors.Is(err, ErrInterrupted):
+		r.sum.Result = "interrupted"
+	default:
+		r.sum.Result = "failed"
+	}
+	ev := Event{Type: "summary", Result: r.sum.Result, Duration: r.sum.Duration, Summary: r.sum}
+	if err != nil {
+		ev.Error = err.Error()
+	}
+	r.emit(ev)
+	return r.sum
+}
+
+// preflight gathers facts, checks health and Vault, and plans.
+func (r *runner) preflight(ctx context.Context) (*Plan, error) {
+	started := r.opts.Now()
+	r.emit(Event{Phase: PhasePreflight, Type: "phase", Result: ResultStart})
+	facts, err := GatherFacts(ctx, r.targets, r.opts.Parallel)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facts {
+		r.facts[f.Name] = f
+	}
+	if err := CheckHealth(facts, r.opts.HasAPIKey); err != nil {
+		return nil, fmt.Errorf("cluster not healthy: %w", err)
+	}
+	if r.opts.Preflight != nil {
+		if err := r.opts.Preflight(ctx); err != nil {
+			return nil, err
+		}
+	}
+	plan, err := PlanFromFacts(facts, r.targets, r.opts.Desired)
+	if err != nil {
+		return nil, err
+	}
+	if r.opts.Saved != nil {
+		if err := CheckSavedPlan(r.opts.Saved, plan, r.opts.InventoryDigest); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range plan.Warnings {
+		r.emit(Event{Phase: PhasePreflight, Result: ResultWarn, Message: w})
+	}
+	r.emit(Event{Phase: PhasePreflight, Type: "phase", Result: ResultOK, Duration: r.opts.Now().Sub(started).Seconds(),
+		Message: fmt.Sprintf("order %v (%s)", plan.Order, plan.OrderSource)})
+	return plan, nil
+}
+
+// interrupted is checked before any node is started.
+func interrupted(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+// stage1 writes the Vault block on one node at a time, leader last.
+func (r *runner) stage1(ctx context.Context, plan *Plan) error {
+	r.emit(Event{Phase: PhaseStage1, Type: "phase", Result: ResultStart})
+	want := Want{VaultEntry: true, ClusterSize: len(r.targets)}
+	for _, np := range plan.Nodes {
+		ns := r.nodeSummary(np.Name)
+		if !np.Stage1.Changed {
+			ns.Stage1 = "already done"
+			r.emit(Event{Phase: PhaseStage1, Node: np.Name, Step: "skip", Result: ResultSkip, Message: "the Vault block is already in place"})
+			continue
+		}
+		if err := interrupted(ctx); err != nil {
+			return err
+		}
+		t, f := r.byName[np.Name], r.facts[np.Name]
+		err := r.change(ctx, t, PhaseStage1, change{path: t.ConfigPath, old: f.Files.Config, new: np.NewConfig(), info: f.ConfigInfo, want: want})
+		if err != nil {
+			ns.Stage1 = "restored"
+			return err
+		}
+		ns.Stage1 = "changed"
+	}
+	return nil
+}
+
+// between checks that every node has a Vault entry before any local key goes.
+func (r *runner) between(ctx context.Context) error {
+	if !r.opts.HasAPIKey {
+		r.emit(Event{Phase: PhaseBetween, Result: ResultWarn, Message: "no API key: cannot see the nodes' HSM entries; stage 2 relies on its canary node"})
+		return nil
+	}
+	for _, t := range r.targets {
+		if err := r.gate(context.WithoutCancel(ctx), t, Want{VaultEntry: true, ClusterSize: len(r.targets)}); err != nil {
+			return &HaltError{Node: t.Name, Phase: PhaseBetween, Cause: err, Restored: true,
+				Explain: "no local key was removed; every node still unseals with its local HSM"}
+		}
+	}
+	r.emit(Event{Phase: PhaseBetween, Result: ResultOK, Message: "every node has a Vault HSM entry"})
+	return nil
+}
+
+// verify re-checks the whole cluster at the end.
+func (r *runner) verify(ctx context.Context) error {
+	want := Want{VaultEntry: true, NoLocalHSM: !r.opts.Desired.KeepLocalHSM, ClusterSize: len(r.targets)}
+	for _, t := range r.targets {
+		if err := r.gate(context.WithoutCancel(ctx), t, want); err != nil {
+			return &HaltError{Node: t.Name, Phase: PhaseVerify, Cause: err, Restored: false,
+				Explain: "every step passed its gate but the final check did not: inspect the cluster with `kmsctl status`"}
+		}
+	}
+	r.emit(Event{Phase: PhaseVerify, Result: ResultOK, Message: "cluster healthy on Vault"})
+	return nil
+}
+
+func (r *runner) nodeSummary(name string) *NodeSummary {
+	for i := range r.sum.Nodes {
+		if r.sum.Nodes[i].Name == name {
+			return &r.sum.Nodes[i]
+		}
+	}
+	r.sum.Nodes = append(r.sum.Nodes, NodeSummary{Name: name, Stage1: "-", Stage2: "-"})
+	return &r.sum.Nodes[len(r.sum.Nodes)-1]
+}

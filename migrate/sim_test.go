@@ -1,0 +1,312 @@
+package migrate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// sim is a fake cluster for the rollout's state machine: each node boots
+// from its files the way the lab's stand-in does (unseal with any configured
+// HSM that has an entry, add entries for the others) and joins its peers
+// when they share an inter-node key. It is a unit-test fake; the real proof
+// is the lab.
+type sim struct {
+	mu     sync.Mutex
+	nodes  []*simNode
+	rule   string // "shared" or "primary"
+	vault  bool   // Vault reachable
+	leader int    // preferred leader index
+	noKey  bool   // no API key: ClusterStatus is refused
+	log    []string
+}
+
+type simNode struct {
+	sim       *sim
+	id        int
+	name      string
+	files     map[string][]byte
+	infos     map[string]remote.FileInfo
+	running   bool
+	restarts  int
+	pid       int
+	entries   map[string]bool // sealed REK entries
+	active    []string        // configured HSMs
+	failStart bool            // lab fault: exits at once when a Vault block is configured
+	hangStop  bool            // lab fault: ignores SIGTERM
+	onRestart func()          // hook for tests (e.g. cancel the run)
+}
+
+const simConfig = "version: v1\n# admin\nadmin:\n  identity: h1:abc\n"
+const simEnv = "MINIO_KMS_HSM_KEY=hsm:aes256:AAAA\nMINIO_KMS_VOLUME=/var/lib/minkms\n"
+
+func newSim(n int) *sim {
+	s := &sim{rule: "shared", vault: true, leader: 1}
+	for i := 0; i < n; i++ {
+		nd := &simNode{sim: s, id: i + 1, name: fmt.Sprintf("kms-%d", i+1),
+			files: map[string][]byte{"/etc/minkms/config.yaml": []byte(simConfig), "/etc/default/minkms": []byte(simEnv)},
+			infos: map[string]remote.FileInfo{}, entries: map[string]bool{"local": true}}
+		nd.infos["/etc/default/minkms"] = remote.FileInfo{Mode: 0o600}
+		nd.infos["/etc/minkms/config.yaml"] = remote.FileInfo{Mode: 0o640, GID: 999}
+		nd.boot()
+		s.nodes = append(s.nodes, nd)
+	}
+	return s
+}
+
+func (s *sim) targets() []*Target {
+	var ts []*Target
+	for _, n := range s.nodes {
+		ts = append(ts, &Target{Name: n.name, Node: n, API: simAPI{n}, ConfigPath: "/etc/minkms/config.yaml",
+			EnvPath: "/etc/default/minkms", Unit: "minkms", BackupDir: DefaultBackupDir, Addrs: []string{n.addr()}})
+	}
+	return ts
+}
+
+func (s *sim) record(format string, args ...any) {
+	s.log = append(s.log, fmt.Sprintf(format, args...))
+}
+
+func (n *simNode) addr() string { return fmt.Sprintf("10.0.0.%d", 10+n.id) }
+
+// configured reads the HSMs from the node's files, like the stand-in.
+func (n *simNode) configured() []string {
+	var out []string
+	if bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY=")) {
+		out = append(out, "local")
+	}
+	if bytes.Contains(n.files["/etc/minkms/config.yaml"], []byte("vault:")) {
+		out = append(out, "vault:transit/minkms-sealing-key")
+	}
+	return out
+}
+
+// boot is a restart: it unseals or fails.
+func (n *simNode) boot() {
+	n.pid++
+	n.active = n.configured()
+	n.running = false
+	if n.failStart && bytes.Contains(n.files["/etc/minkms/config.yaml"], []byte("vault:")) {
+		return
+	}
+	unsealed := false
+	for _, h := range n.active {
+		if n.entries[h] && (h == "local" || n.sim.vault) {
+			unsealed = true
+		}
+	}
+	if !unsealed {
+		return
+	}
+	for _, h := range n.active {
+		if h == "local" || n.sim.vault {
+			n.entries[h] = true
+		}
+	}
+	n.running = true
+}
+
+func (n *simNode) primary() string {
+	if len(n.active) > 0 {
+		return n.active[0]
+	}
+	return ""
+}
+
+// trusts says whether two running nodes accept each other's inter-node key.
+func (s *sim) trusts(a, b *simNode) bool {
+	if s.rule == "primary" {
+		return a.primary() == b.primary()
+	}
+	for _, x := range a.active {
+		for _, y := range b.active {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// group is the set of running nodes n can talk to (itself included).
+func (s *sim) group(n *simNode) []*simNode {
+	if !n.running {
+		return nil
+	}
+	var g []*simNode
+	for _, m := range s.nodes {
+		if m.running && s.trusts(n, m) {
+			g = append(g, m)
+		}
+	}
+	return g
+}
+
+func (s *sim) quorum(n *simNode) bool { return len(s.group(n))*2 > len(s.nodes) }
+
+func (n *simNode) Name() string { return n.name }
+func (n *simNode) Close() error { return nil }
+func (n *simNode) DialTCP(context.Context, string) (net.Conn, error) {
+	return nil, errors.New("sim: no tcp")
+}
+
+func (n *simNode) Stat(_ context.Context, p string) (remote.FileInfo, error) {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	b, ok := n.files[p]
+	if !ok {
+		return remote.FileInfo{}, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
+	}
+	info := n.infos[p]
+	info.Path, info.Size = p, int64(len(b))
+	return info, nil
+}
+
+func (n *simNode) ReadFile(ctx context.Context, p string) ([]byte, remote.FileInfo, error) {
+	info, err := n.Stat(ctx, p)
+	if err != nil {
+		return nil, info, err
+	}
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	return append([]byte(nil), n.files[p]...), info, nil
+}
+
+func (n *simNode) WriteFileAtomic(_ context.Context, p string, data []byte, o remote.WriteOptions) error {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	n.files[p] = append([]byte(nil), data...)
+	n.infos[p] = remote.FileInfo{Mode: o.Mode, UID: o.UID, GID: o.GID}
+	n.sim.record("%s write %s", n.name, p)
+	return nil
+}
+
+func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, error) {
+	args := strings.Join(c.Args, " ")
+	switch {
+	case strings.HasPrefix(args, "systemctl show"):
+		return n.show(), nil
+	case strings.HasPrefix(args, "systemctl restart"):
+		return n.restart(ctx)
+	case strings.HasPrefix(args, "sh -c set -C"):
+		return n.createLock(c)
+	case strings.HasPrefix(args, "rm -f -- "):
+		n.sim.mu.Lock()
+		delete(n.files, c.Args[3])
+		n.sim.mu.Unlock()
+		return remote.Result{}, nil
+	case strings.HasPrefix(args, "install -d"), strings.HasPrefix(args, "systemctl list-jobs"), strings.HasPrefix(args, "systemctl cancel"), strings.HasPrefix(args, "journalctl"):
+		return remote.Result{Stdout: []byte("")}, nil
+	}
+	return remote.Result{ExitCode: 127, Stderr: []byte("sim: unknown command " + args)}, nil
+}
+
+func (n *simNode) show() remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	state := "ActiveState=activating\nSubState=auto-restart\nMainPID=0\n"
+	if n.running {
+		state = fmt.Sprintf("ActiveState=active\nSubState=running\nMainPID=%d\n", n.pid)
+	}
+	return remote.Result{Stdout: []byte(fmt.Sprintf("%sNRestarts=%d\n", state, n.restarts))}
+}
+
+func (n *simNode) restart(ctx context.Context) (remote.Result, error) {
+	if n.hangStop {
+		<-ctx.Done()
+		return remote.Result{}, ctx.Err()
+	}
+	n.sim.mu.Lock()
+	n.boot()
+	n.sim.record("%s restart", n.name)
+	hook := n.onRestart
+	n.sim.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return remote.Result{}, nil
+}
+
+func (n *simNode) createLock(c remote.Command) (remote.Result, error) {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	p := c.Args[4]
+	if _, ok := n.files[p]; ok {
+		return remote.Result{ExitCode: 1, Stderr: []byte("cannot overwrite existing file")}, nil
+	}
+	b, _ := io.ReadAll(c.Stdin)
+	n.files[p] = b
+	return remote.Result{}, nil
+}
+
+// simAPI is the node's key manager API.
+type simAPI struct{ n *simNode }
+
+func (a simAPI) Live(context.Context) error {
+	if !a.n.running {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+func (a simAPI) Ready(context.Context) error {
+	a.n.sim.mu.Lock()
+	defer a.n.sim.mu.Unlock()
+	if !a.n.running || !a.n.sim.quorum(a.n) {
+		return errors.New("503 not ready")
+	}
+	return nil
+}
+
+func (a simAPI) ClusterStatus(context.Context) (*kmsapi.ClusterStatus, error) {
+	s := a.n.sim
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.noKey {
+		return nil, ErrNoAPIKey
+	}
+	if !a.n.running {
+		return nil, errors.New("connection refused")
+	}
+	g := s.group(a.n)
+	cs := &kmsapi.ClusterStatus{Up: map[uint32]kmsapi.NodeStatus{}, Down: map[uint32]string{}}
+	leader := -1
+	if len(g)*2 > len(s.nodes) {
+		leader = g[0].id
+		for _, m := range g {
+			if m.id == s.nodes[s.leader].id {
+				leader = m.id
+			}
+		}
+	}
+	in := map[int]bool{}
+	for _, m := range g {
+		in[m.id] = true
+		role := "Follower"
+		if m.id == leader {
+			role = "Leader"
+		}
+		var hsm []string
+		for h := range m.entries {
+			hsm = append(hsm, h)
+		}
+		sort.Strings(hsm)
+		cs.Up[uint32(m.id)] = kmsapi.NodeStatus{ID: uint32(m.id), Host: m.addr() + ":7373", Role: role, LeaderID: int64(leader), HSM: hsm, HSMActive: append([]string(nil), m.active...)}
+	}
+	for _, m := range s.nodes {
+		if !in[m.id] {
+			cs.Down[uint32(m.id)] = m.addr() + ":7373"
+		}
+	}
+	return cs, nil
+}
