@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/kmsctl/kmsctl/remote"
 )
@@ -104,6 +103,3 @@ func writeOpts(info remote.FileInfo) remote.WriteOptions {
 	}
 	return remote.WriteOptions{Mode: mode, UID: info.UID, GID: info.GID}
 }
-
-// sinceSeconds is a small helper for durations in events.
-func sinceSeconds(now func() time.Time, t time.Time) float64 { return now().Sub(t).Seconds() }

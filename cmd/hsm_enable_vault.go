@@ -1,0 +1,208 @@
+package cmd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kmsctl/kmsctl/migrate"
+)
+
+// HSMEnableVaultOptions are the inputs of `kmsctl hsm enable-vault`.
+type HSMEnableVaultOptions struct {
+	hsmDeps
+	Output           string
+	DryRun           bool
+	PlanOut          string
+	PlanIn           string
+	DetailedExitCode bool
+	Yes              bool
+	Stage2           string
+	VaultBlock       string
+	KeepLocalHSM     bool
+	KeepBackups      bool
+	ForceUnlock      bool
+	SkipVaultCheck   bool
+	Gate             migrate.GateOptions
+	// StateDir receives the run logs.
+	StateDir string
+	Now      func() time.Time
+	// Confirm asks the operator; nil without a terminal.
+	Confirm func(question string) (bool, error)
+}
+
+func newCmdHSMEnableVault(f *Factory, runF func(context.Context, *HSMEnableVaultOptions) error) *cobra.Command {
+	opts := &HSMEnableVaultOptions{Gate: migrate.DefaultGate}
+	c := &cobra.Command{
+		Use:   "enable-vault -i FILE",
+		Short: "Move every node to the Vault HSM: plan, or apply safely and resumably",
+		Long: `Move a running cluster from its local HSM key to the Vault transit HSM of the
+inventory, without downtime:
+
+  preflight  Vault checks (as in 'kmsctl vault check'), every node healthy, locks
+  stage 1    per node, leader last: write the Vault block, restart, health gate
+  stage 2    per node, canary first: remove MINIO_KMS_HSM_KEY, restart, health gate
+  verify     the whole cluster on Vault; delete the backups holding the HSM key
+
+A node that fails its gate is restored from its backup and the run stops.
+Interrupted runs resume where they stopped. With --dry-run nothing on any node
+changes: the plan shows every file diff (secrets redacted) and the order.
+
+Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
+--detailed-exitcode, changes pending), 4 preflight failed (nothing changed),
+5 halted with the failing node restored, 6 interrupted, 7 restore failed
+(operator action needed). See docs/exit-codes.md.`,
+		Example: `  kmsctl hsm enable-vault -i kms.yaml --dry-run --out plan.json
+  kmsctl hsm enable-vault -i kms.yaml --plan plan.json
+  kmsctl hsm enable-vault -i kms.yaml --yes -o json > run.jsonl
+  kmsctl hsm enable-vault -i kms.yaml --stage2 together --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			opts.hsmDeps = f.hsmDeps()
+			opts.Output, opts.Now, opts.StateDir = f.Global.Output, f.Now, stateDir()
+			opts.Confirm = f.IO.Confirm()
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return runHSMEnableVault(c.Context(), opts)
+		},
+	}
+	fl := c.Flags()
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and change nothing on any node")
+	fl.StringVar(&opts.PlanOut, "out", "", "with --dry-run: save the plan (no secrets) to this file")
+	fl.StringVar(&opts.PlanIn, "plan", "", "apply only if the nodes still match this saved plan")
+	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending, 1 on error")
+	fl.BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation (CI)")
+	fl.StringVar(&opts.Stage2, "stage2", string(migrate.Stage2Rolling), "how the local HSM key is removed: rolling (canary, then one node at a time) or together (all nodes at once, with a short outage)")
+	fl.StringVar(&opts.VaultBlock, "vault-block", "", "spelling of a new Vault block: hsm.hashicorp.vault (default) or hsm.vault; a node's existing spelling is kept")
+	fl.BoolVar(&opts.KeepLocalHSM, "keep-local-hsm", false, "stop after stage 1: keep MINIO_KMS_HSM_KEY on the nodes")
+	fl.BoolVar(&opts.KeepBackups, "keep-backups", false, "keep the backups that hold the HSM key (each is a copy of the key)")
+	fl.BoolVar(&opts.ForceUnlock, "force-unlock", false, "clear a stale lock left by a run that died (a fresh lock is never cleared)")
+	fl.BoolVar(&opts.SkipVaultCheck, "skip-vault-check", false, "skip the Vault checks of the preflight (not recommended)")
+	fl.DurationVar(&opts.Gate.Settle, "settle", opts.Gate.Settle, "how long a restarted unit must stay up with the same PID")
+	fl.DurationVar(&opts.Gate.Timeout, "gate-timeout", opts.Gate.Timeout, "how long a node may take to become healthy after a restart")
+	fl.DurationVar(&opts.Gate.RestartTimeout, "restart-timeout", opts.Gate.RestartTimeout, "upper bound for one systemctl restart (the unit has TimeoutStopSec=infinity)")
+	return c
+}
+
+func (o *HSMEnableVaultOptions) validate() error {
+	switch {
+	case o.Stage2 != string(migrate.Stage2Rolling) && o.Stage2 != string(migrate.Stage2Together):
+		return usageError(fmt.Errorf("--stage2 %q: must be rolling or together", o.Stage2))
+	case o.DryRun && o.PlanIn != "":
+		return usageError(errors.New("--plan applies a saved plan; it cannot be combined with --dry-run"))
+	case !o.DryRun && (o.PlanOut != "" || o.DetailedExitCode):
+		return usageError(errors.New("--out and --detailed-exitcode go with --dry-run"))
+	case o.Gate.Timeout <= 0 || o.Gate.RestartTimeout <= 0 || o.Gate.Settle < 0:
+		return usageError(errors.New("--gate-timeout and --restart-timeout must be positive, --settle not negative"))
+	}
+	return nil
+}
+
+func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	sess, err := openSession(ctx, o.hsmDeps)
+	if err != nil {
+		return &ExitError{Code: ExitPreflightFailed, Err: err}
+	}
+	defer sess.Close()
+	d, err := desiredFrom(sess.inv, o.Secrets, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
+	if err != nil {
+		return err
+	}
+	if err := d.Vault.Validate(); err != nil {
+		return usageError(fmt.Errorf("%s: %w", sess.inv.File, err))
+	}
+	if o.DryRun {
+		return runPlan(ctx, o, sess, d)
+	}
+	return runApply(ctx, o, sess, d)
+}
+
+// runApply confirms, then carries out the migration with live progress.
+func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d migrate.Desired) error {
+	saved, err := loadPlan(o.PlanIn)
+	if err != nil {
+		return err
+	}
+	if err := o.confirm(ctx, sess, d); err != nil {
+		return err
+	}
+	run := newRunID(o.Now())
+	sink, closeLog := o.eventSink(run)
+	defer closeLog()
+	host, _ := os.Hostname()
+	mopts := migrate.Options{
+		Run: run, Desired: d, InventoryDigest: sess.inv.Digest(), Saved: saved, HasAPIKey: sess.apiKey != "",
+		Gate: o.Gate, KeepBackups: o.KeepBackups, ForceUnlock: o.ForceUnlock, Parallel: o.Parallel,
+		Lock: migrate.LockInfo{Operator: host, PID: os.Getpid()}, Events: sink, Now: o.Now,
+	}
+	if !o.SkipVaultCheck {
+		mopts.Preflight = func(ctx context.Context) error { return vaultPreflight(ctx, sess, o.Secrets, o.Parallel) }
+	}
+	_, err = migrate.Apply(ctx, sess.targets, mopts)
+	return rolloutExit(err, run)
+}
+
+// confirm shows what will happen and asks, unless --yes.
+func (o *HSMEnableVaultOptions) confirm(ctx context.Context, sess *hsmSession, d migrate.Desired) error {
+	if o.Yes {
+		return nil
+	}
+	if o.Confirm == nil {
+		return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes (after reviewing --dry-run)"))
+	}
+	plan, err := buildPlan(ctx, sess, d, o.Parallel)
+	if err != nil {
+		return &ExitError{Code: ExitPreflightFailed, Err: err}
+	}
+	writePlanSummary(o.IO.ErrOut, o.IO.RenderOptions(), plan)
+	ok, err := o.Confirm("Apply this plan to the cluster?")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}
+	}
+	return nil
+}
+
+// rolloutExit maps the rollout's typed errors onto the documented exit codes
+// and tells the operator how to go on.
+func rolloutExit(err error, run string) error {
+	var pe *migrate.PreflightError
+	var he *migrate.HaltError
+	var re *migrate.RestoreError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe):
+		return &ExitError{Code: ExitPreflightFailed, Err: err}
+	case errors.As(err, &re):
+		return &ExitError{Code: ExitRollbackFailed, Err: fmt.Errorf("run %s: %w", run, err)}
+	case errors.As(err, &he):
+		msg := fmt.Errorf("run %s: %w", run, err)
+		if he.Journal != "" {
+			msg = fmt.Errorf("%w\nlast journal lines of %s:\n%s", msg, he.Node, he.Journal)
+		}
+		return &ExitError{Code: ExitHaltedRestored, Err: msg}
+	case errors.Is(err, migrate.ErrInterrupted):
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("run %s: %w", run, err)}
+	}
+	return fmt.Errorf("run %s: %w", run, err)
+}
+
+// newRunID names a run: sortable time plus randomness, safe in file names.
+func newRunID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}

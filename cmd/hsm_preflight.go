@@ -1,0 +1,80 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate/preflight"
+)
+
+// vaultPreflight runs the checks of `kmsctl vault check` (from the operator
+// and from every node) and fails with the failed checks' messages.
+func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions, parallel int) error {
+	cfg, err := hsmPreflightConfig(ctx, sess, secrets)
+	if err != nil {
+		return err
+	}
+	rep, err := preflight.Run(ctx, cfg, sess.conns, preflight.Options{Parallel: parallel})
+	if err != nil {
+		return err
+	}
+	if rep.Passed() {
+		return nil
+	}
+	var msgs []string
+	for _, c := range rep.Failed() {
+		m := c.Message
+		if c.Node != "" {
+			m = "node " + c.Node + ": " + m
+		}
+		msgs = append(msgs, m)
+	}
+	return fmt.Errorf("Vault checks failed (run `kmsctl vault check` for details): %s", strings.Join(msgs, "; "))
+}
+
+// hsmPreflightConfig maps the inventory onto the preflight's Config.
+func hsmPreflightConfig(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions) (preflight.Config, error) {
+	v := sess.inv.Vault
+	if v == nil {
+		return preflight.Config{}, errors.New("no vault section in the inventory")
+	}
+	cfg := preflight.Config{Server: v.Server, CACertFile: v.CACert, TLSServerName: v.TLSServerName,
+		Transit: preflight.Transit{Key: v.Transit.Key, Path: v.Transit.MountPath(), Namespace: v.Transit.Namespace}}
+	switch {
+	case v.AppRole != nil:
+		secret, err := v.AppRole.Secret().Read(secrets)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.AppRole = &preflight.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.MountPath(), Namespace: v.AppRole.Namespace}
+	case v.Kubernetes != nil:
+		jwt, err := kubernetesJWT(ctx, sess, secrets)
+		if err != nil {
+			return cfg, err
+		}
+		k := v.Kubernetes
+		cfg.Kubernetes = &preflight.Kubernetes{Role: k.Role, JWT: jwt, Path: k.MountPath(), Namespace: k.Namespace}
+	}
+	return cfg, nil
+}
+
+// kubernetesJWT reads the service account token: the operator's local copy
+// (jwt_file) when given, else the file the nodes use, from the first node.
+func kubernetesJWT(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions) (string, error) {
+	k := sess.inv.Vault.Kubernetes
+	if k.JWTFile != "" {
+		b, err := inventory.Secret{Name: "vault.kubernetes jwt_file", File: k.JWTFile}.Read(secrets)
+		return strings.TrimSpace(string(b)), err
+	}
+	if len(sess.conns) == 0 {
+		return "", errors.New("vault.kubernetes: no jwt_file and no node to read the token from")
+	}
+	b, _, err := sess.conns[0].ReadFile(ctx, k.JWT)
+	if err != nil {
+		return "", fmt.Errorf("vault.kubernetes.jwt: read %s on node %s: %w", k.JWT, sess.conns[0].Name(), err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

@@ -1,0 +1,158 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate"
+	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// hsmDeps are the dependencies shared by the hsm commands.
+type hsmDeps struct {
+	IO            *IOStreams
+	Inventory     func() (*inventory.Inventory, error)
+	Dialer        func(DialerOptions) (remote.Dialer, error)
+	DialerOptions func(nodes []inventory.Node) DialerOptions
+	NodeAPI       func(dial kmsapi.DialFunc, apiURL string, opts kmsapi.Options) (NodeAPI, error)
+	APIKey        func() (string, error)
+	Secrets       inventory.SecretOptions
+	Parallel      int
+}
+
+func (f *Factory) hsmDeps() hsmDeps {
+	return hsmDeps{
+		IO: f.IO, Inventory: f.Inventory, Dialer: f.Dialer, DialerOptions: f.dialerOptions,
+		NodeAPI: f.NodeAPI, APIKey: f.APIKey, Secrets: f.secretOptions(), Parallel: f.Global.Parallel,
+	}
+}
+
+// hsmSession is one connection to every node of the inventory, reused by
+// every step of a run.
+type hsmSession struct {
+	inv     *inventory.Inventory
+	nodes   []inventory.Node
+	conns   []remote.Node
+	targets []*migrate.Target
+	apiKey  string
+	apis    []NodeAPI
+}
+
+// openSession loads the inventory, connects to every node (at most
+// Parallel at a time) and prepares each node's API client through its
+// tunnel. Any node that cannot be reached fails the session: a rollout
+// never starts on a partial cluster.
+func openSession(ctx context.Context, d hsmDeps) (*hsmSession, error) {
+	inv, err := d.Inventory()
+	if err != nil {
+		return nil, err
+	}
+	s := &hsmSession{inv: inv, nodes: inv.Nodes()}
+	if s.apiKey, err = d.APIKey(); err != nil {
+		return nil, err
+	}
+	dialer, err := d.Dialer(d.DialerOptions(s.nodes))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.dialAll(ctx, dialer, max(d.Parallel, 1)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	for i, n := range s.nodes {
+		api, err := apiClientFor(d.NodeAPI, s.conns[i], n, s.apiKey)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		s.apis = append(s.apis, api)
+		s.targets = append(s.targets, &migrate.Target{
+			Name: n.Name, Node: s.conns[i], API: keyedAPI{api, s.apiKey != ""},
+			ConfigPath: n.Config, EnvPath: n.EnvFile, Unit: n.Unit, BackupDir: n.BackupDir,
+			Addrs: []string{n.Address},
+		})
+	}
+	return s, nil
+}
+
+func (s *hsmSession) dialAll(ctx context.Context, dialer remote.Dialer, parallel int) error {
+	s.conns = make([]remote.Node, len(s.nodes))
+	errs := make([]error, len(s.nodes))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, n := range s.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			s.conns[i], errs[i] = dialer.Dial(ctx, targetFor(n))
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Close ends every connection.
+func (s *hsmSession) Close() {
+	for _, a := range s.apis {
+		a.Close()
+	}
+	for _, c := range s.conns {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+}
+
+// keyedAPI makes ClusterStatus say clearly that no API key was given.
+type keyedAPI struct {
+	NodeAPI
+	hasKey bool
+}
+
+func (k keyedAPI) ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, error) {
+	if !k.hasKey {
+		return nil, migrate.ErrNoAPIKey
+	}
+	return k.NodeAPI.ClusterStatus(ctx)
+}
+
+// desiredFrom turns the inventory's vault section and the command's flags
+// into what every node should end with. The approle secret is read here,
+// from its file, variable or a prompt; never from a flag.
+func desiredFrom(inv *inventory.Inventory, secrets inventory.SecretOptions, stage2, block string, keepLocal bool) (migrate.Desired, error) {
+	v := inv.Vault
+	if v == nil {
+		return migrate.Desired{}, usageError(fmt.Errorf("%s: no vault section: the nodes' Vault settings are needed", inv.File))
+	}
+	d := migrate.Desired{KeepLocalHSM: keepLocal, Stage2: migrate.Stage2Strategy(stage2)}
+	d.Vault = migrate.VaultSettings{
+		Server:  v.Server,
+		Transit: migrate.Transit{Key: v.Transit.Key, Path: v.Transit.Path, Namespace: v.Transit.Namespace},
+	}
+	switch {
+	case v.AppRole != nil:
+		secret, err := v.AppRole.Secret().Read(secrets)
+		if err != nil {
+			return d, err
+		}
+		d.Vault.AppRole = &migrate.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.Path, Namespace: v.AppRole.Namespace}
+	case v.Kubernetes != nil:
+		k := v.Kubernetes
+		d.Vault.Kubernetes = &migrate.Kubernetes{Role: k.Role, JWT: k.JWT, Path: k.Path, Namespace: k.Namespace}
+	}
+	if block == "" {
+		block = inventory.VaultBlockHashiCorp
+	}
+	bp, err := migrate.ParseBlockPath(block)
+	if err != nil {
+		return d, usageError(fmt.Errorf("--vault-block: %w", err))
+	}
+	d.Prefer = bp
+	return d, nil
+}
