@@ -1,0 +1,160 @@
+package standin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// rekFile is the name of the sealed root encryption key file in the volume.
+const rekFile = "rek.json"
+
+// Sealed is the content of VOLUME/rek.json: HSM name -> sealed REK.
+type Sealed struct {
+	HSM map[string]string `json:"hsm"`
+}
+
+// Names returns the HSM names that have an entry, sorted.
+func (s *Sealed) Names() []string { return slices.Sorted(maps.Keys(s.HSM)) }
+
+// LoadSealed reads VOLUME/rek.json; ok is false when the volume is empty.
+func LoadSealed(volume string) (s *Sealed, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(volume, rekFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Sealed{HSM: map[string]string{}}, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read sealed key: %w", err)
+	}
+	s = &Sealed{}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", filepath.Join(volume, rekFile), err)
+	}
+	if s.HSM == nil {
+		s.HSM = map[string]string{}
+	}
+	return s, true, nil
+}
+
+// SaveSealed writes VOLUME/rek.json atomically (temp file, fsync, rename).
+func SaveSealed(volume string, s *Sealed) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode sealed key: %w", err)
+	}
+	if err := os.MkdirAll(volume, 0o700); err != nil {
+		return fmt.Errorf("volume: %w", err)
+	}
+	tmp, err := os.CreateTemp(volume, ".rek.json.*")
+	if err != nil {
+		return fmt.Errorf("write sealed key: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write sealed key: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write sealed key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write sealed key: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(volume, rekFile)); err != nil {
+		return fmt.Errorf("write sealed key: %w", err)
+	}
+	if dir, err := os.Open(volume); err == nil {
+		dir.Sync()
+		dir.Close()
+	}
+	return nil
+}
+
+// Unsealed is the outcome of a successful start-up unseal.
+type Unsealed struct {
+	REK    []byte
+	By     string  // HSM that unsealed the REK ("" when generated)
+	Sealed *Sealed // rek.json after adding entries for new HSMs
+}
+
+// Unseal opens the REK with the first configured HSM that has an entry (each
+// failure is logged), or generates a REK on an empty volume, then seals it for
+// every configured HSM that lacks an entry. Entries of HSMs no longer
+// configured are kept.
+func Unseal(ctx context.Context, volume string, hsms []HSM, logf func(string, ...any)) (*Unsealed, error) {
+	if len(hsms) == 0 {
+		return nil, fmt.Errorf("no HSM configured: %s is not set and the config has no Vault block", LocalKeyEnv)
+	}
+	sealed, exists, err := LoadSealed(volume)
+	if err != nil {
+		return nil, err
+	}
+	u := &Unsealed{Sealed: sealed}
+	if exists {
+		if u.REK, u.By, err = open(ctx, sealed, hsms, logf); err != nil {
+			return nil, err
+		}
+	} else {
+		u.REK = make([]byte, 32)
+		if _, err := rand.Read(u.REK); err != nil {
+			return nil, fmt.Errorf("generate root encryption key: %w", err)
+		}
+		logf("empty volume %s: generated a new root encryption key", volume)
+	}
+	if err := sealMissing(ctx, volume, u, hsms, logf); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func open(ctx context.Context, sealed *Sealed, hsms []HSM, logf func(string, ...any)) ([]byte, string, error) {
+	var reasons []string
+	for _, h := range hsms {
+		entry, ok := sealed.HSM[h.Name()]
+		if !ok {
+			reasons = append(reasons, fmt.Sprintf("%s: no sealed root encryption key entry", h.Name()))
+			continue
+		}
+		rek, err := h.Unseal(ctx, entry)
+		if err != nil {
+			logf("cannot unseal: %v", err)
+			reasons = append(reasons, err.Error())
+			continue
+		}
+		return rek, h.Name(), nil
+	}
+	return nil, "", fmt.Errorf("no configured HSM can unseal the root encryption key (entries: %s): %s",
+		strings.Join(sealed.Names(), ", "), strings.Join(reasons, "; "))
+}
+
+func sealMissing(ctx context.Context, volume string, u *Unsealed, hsms []HSM, logf func(string, ...any)) error {
+	var added []string
+	for _, h := range hsms {
+		if _, ok := u.Sealed.HSM[h.Name()]; ok {
+			continue
+		}
+		entry, err := h.Seal(ctx, u.REK)
+		if err != nil {
+			return fmt.Errorf("seal root encryption key for %s: %w", h.Name(), err)
+		}
+		u.Sealed.HSM[h.Name()] = entry
+		added = append(added, h.Name())
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	if err := SaveSealed(volume, u.Sealed); err != nil {
+		return err
+	}
+	logf("sealed the root encryption key for %s", strings.Join(added, ", "))
+	return nil
+}
