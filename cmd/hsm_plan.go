@@ -63,7 +63,6 @@ func runPlan(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d 
 	return nil
 }
 
-
 // savePlan writes the plan 0600: it holds no secret, but it describes the
 // cluster's files.
 func savePlan(path string, p *migrate.Plan) error {

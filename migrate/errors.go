@@ -8,7 +8,9 @@ import (
 // PreflightError means the run stopped before changing anything.
 type PreflightError struct{ Err error }
 
-func (e *PreflightError) Error() string { return "preflight failed, nothing was changed: " + e.Err.Error() }
+func (e *PreflightError) Error() string {
+	return "preflight failed, nothing was changed: " + e.Err.Error()
+}
 func (e *PreflightError) Unwrap() error { return e.Err }
 
 // HaltError means a node failed its gate and the run stopped. Restored says

@@ -1,18 +1,19 @@
+// Command kmsctl operates and migrates AIStor Key Manager clusters; see
+// `kmsctl --help` and docs/cli/.
 package main
 
 import (
-	_ "github.com/charmbracelet/lipgloss"
-	_ "github.com/hashicorp/vault/api"
-	_ "github.com/pmezard/go-difflib/difflib"
-	_ "github.com/skeema/knownhosts"
-	_ "github.com/spf13/cobra"
-	_ "github.com/spf13/cobra/doc"
-	_ "github.com/spf13/viper"
-	_ "go.yaml.in/yaml/v3"
-	_ "golang.org/x/crypto/ssh"
-	_ "golang.org/x/crypto/ssh/agent"
-	_ "golang.org/x/term"
-	_ "google.golang.org/protobuf/encoding/protowire"
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kmsctl/kmsctl/cmd"
 )
 
-func main() {}
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cmd.Main(ctx, cmd.NewFactory(), os.Args[1:])
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,162 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// Factory hands every command its dependencies. Commands never reach for
+// os.Stdout, the network or the clock themselves, so tests swap any of
+// these for fakes without global state.
+type Factory struct {
+	// IO are the standard streams.
+	IO *IOStreams
+	// LoadInventory reads and checks an inventory file.
+	LoadInventory func(path string) (*inventory.Inventory, error)
+	// Dialer builds the SSH dialer for this run's settings.
+	Dialer func(opts DialerOptions) (remote.Dialer, error)
+	// NodeAPI builds a key manager API client that dials through dial.
+	NodeAPI func(dial kmsapi.DialFunc, apiURL string, opts kmsapi.Options) (NodeAPI, error)
+	// VaultClient builds a Vault API client.
+	VaultClient func(cfg *vaultapi.Config) (*vaultapi.Client, error)
+	// Now is the clock.
+	Now func() time.Time
+	// Getenv reads the environment (MINIO_KMS_API_KEY and friends).
+	Getenv func(string) string
+	// ConfigFiles are the kmsctl.yaml candidates, first existing one wins.
+	ConfigFiles []string
+	// Global holds the global flags, filled by the root command before any
+	// command runs.
+	Global GlobalOptions
+}
+
+// GlobalOptions are the flags every command shares.
+type GlobalOptions struct {
+	Inventory         string
+	Output            string
+	NoColor           bool
+	Parallel          int
+	Timeout           time.Duration
+	AcceptNewHostKeys bool
+	SudoPasswordFile  string
+	APIKeyFile        string
+	Verbose           bool
+}
+
+// DialerOptions are the run-wide SSH settings that are not per node.
+type DialerOptions struct {
+	// AcceptNewHostKeys trusts unknown host keys and records them in
+	// known_hosts; a changed key is refused regardless.
+	AcceptNewHostKeys bool
+	// Timeout bounds connecting to a node (at most
+	// remote.DefaultConnectTimeout, so a silent node is given up on quickly).
+	Timeout time.Duration
+	// SudoPasswordFiles maps a node name to the file holding its sudo
+	// password ("" means: ask on the terminal).
+	SudoPasswordFiles map[string]string
+	// SudoPassword reads the password of one source (file or ""), once; it
+	// is called only when sudo asks, and sent over stdin only.
+	SudoPassword func(file string) ([]byte, error)
+	// Prompt asks on the terminal (key passphrases); nil without a terminal.
+	Prompt func(label string) ([]byte, error)
+	// Warnings receives non-fatal notices (stderr).
+	Warnings io.Writer
+}
+
+// NodeAPI is the part of the key manager API kmsctl uses; an interface so
+// tests can fake a node's API. *kmsapi.Client implements it.
+type NodeAPI interface {
+	Version(ctx context.Context) (string, error)
+	Live(ctx context.Context) error
+	Ready(ctx context.Context) error
+	ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, error)
+	Close()
+}
+
+// NewFactory returns the production dependencies.
+func NewFactory() *Factory {
+	return &Factory{
+		IO:            SystemIO(),
+		LoadInventory: inventory.Load,
+		Dialer:        newSSHDialer,
+		NodeAPI: func(dial kmsapi.DialFunc, apiURL string, opts kmsapi.Options) (NodeAPI, error) {
+			return kmsapi.New(dial, apiURL, opts)
+		},
+		VaultClient: vaultapi.NewClient,
+		Now:         time.Now,
+		Getenv:      os.Getenv,
+		ConfigFiles: defaultConfigFiles(),
+	}
+}
+
+// defaultConfigFiles: ./kmsctl.yaml, then the user's config directory
+// ($XDG_CONFIG_HOME/kmsctl/kmsctl.yaml).
+func defaultConfigFiles() []string {
+	files := []string{"kmsctl.yaml"}
+	if dir, err := os.UserConfigDir(); err == nil {
+		files = append(files, filepath.Join(dir, "kmsctl", "kmsctl.yaml"))
+	}
+	return files
+}
+
+// Inventory loads the inventory named by -i; a missing flag or an invalid
+// file is a usage error (exit 2).
+func (f *Factory) Inventory() (*inventory.Inventory, error) {
+	if f.Global.Inventory == "" {
+		return nil, usageError(errors.New("no inventory: pass -i FILE or set KMSCTL_INVENTORY (see `kmsctl inventory init`)"))
+	}
+	inv, err := f.LoadInventory(f.Global.Inventory)
+	if err != nil {
+		var fe *inventory.FieldError
+		if errors.As(err, &fe) {
+			return nil, usageError(fmt.Errorf("invalid inventory:\n%w", err))
+		}
+		return nil, usageError(err)
+	}
+	return inv, nil
+}
+
+// APIKey returns the key manager API key from --api-key-file, else
+// MINIO_KMS_API_KEY (as the minkms CLI reads it); "" when neither is set.
+func (f *Factory) APIKey() (string, error) {
+	if f.Global.APIKeyFile != "" {
+		b, err := inventory.Secret{Name: "API key", File: f.Global.APIKeyFile}.Read(f.secretOptions())
+		if err != nil {
+			return "", err
+		}
+		return string(b), nil
+	}
+	return f.Getenv("MINIO_KMS_API_KEY"), nil
+}
+
+// secretOptions wire inventory.Secret to this process's surroundings.
+func (f *Factory) secretOptions() inventory.SecretOptions {
+	return inventory.SecretOptions{
+		Getenv: f.Getenv,
+		Prompt: f.IO.Prompt(),
+		Warn:   func(msg string) { fmt.Fprintln(f.IO.ErrOut, "warning: "+msg) },
+	}
+}
+
+// Logf writes a progress message to stderr.
+func (f *Factory) Logf(format string, args ...any) {
+	fmt.Fprintf(f.IO.ErrOut, format+"\n", args...)
+}
+
+// Debugf writes a message to stderr with --verbose only.
+func (f *Factory) Debugf(format string, args ...any) {
+	if f.Global.Verbose {
+		f.Logf("debug: "+format, args...)
+	}
+}

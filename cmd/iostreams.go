@@ -1,0 +1,60 @@
+package cmd
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/kmsctl/kmsctl/render"
+)
+
+// IOStreams are the process's standard streams plus what is known about
+// them. stdout carries data (tables, JSON), stderr carries progress and
+// warnings, so `kmsctl status -o json | jq` always gets clean JSON.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// IsTTY: stdout is a terminal (tables get borders).
+	IsTTY bool
+	// InTTY: stdin is a terminal (secrets may be prompted for).
+	InTTY bool
+	// NoColor: NO_COLOR is set or --no-color was given.
+	NoColor bool
+}
+
+// SystemIO returns the real streams of the process.
+func SystemIO() *IOStreams {
+	return &IOStreams{
+		In:      os.Stdin,
+		Out:     os.Stdout,
+		ErrOut:  os.Stderr,
+		IsTTY:   term.IsTerminal(int(os.Stdout.Fd())),
+		InTTY:   term.IsTerminal(int(os.Stdin.Fd())),
+		NoColor: os.Getenv("NO_COLOR") != "",
+	}
+}
+
+// ColorEnabled: colour only on a terminal, and never when the operator
+// asked for none (NO_COLOR, --no-color).
+func (s *IOStreams) ColorEnabled() bool { return s.IsTTY && !s.NoColor }
+
+// RenderOptions tells render how stdout may be styled.
+func (s *IOStreams) RenderOptions() render.Options {
+	return render.Options{TTY: s.IsTTY, Color: s.ColorEnabled()}
+}
+
+// Prompt reads a secret from the terminal without echo; nil when stdin is
+// not a terminal, so callers fall back to a clear error instead of hanging.
+func (s *IOStreams) Prompt() func(label string) ([]byte, error) {
+	f, ok := s.In.(*os.File)
+	if !s.InTTY || !ok {
+		return nil
+	}
+	return func(label string) ([]byte, error) {
+		_, _ = io.WriteString(s.ErrOut, label+": ")
+		defer io.WriteString(s.ErrOut, "\n")
+		return term.ReadPassword(int(f.Fd()))
+	}
+}

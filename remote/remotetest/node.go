@@ -1,0 +1,206 @@
+// Package remotetest provides an in-memory remote.Node and remote.Dialer for
+// the unit tests of every package that talks to nodes: files with mode and
+// owner, scripted command responses, TCP handlers, injected failures, and a
+// record of every call, so a test can check what kmsctl did on each node
+// without SSH.
+package remotetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// File is one file of a fake node.
+type File struct {
+	Data  []byte
+	Mode  fs.FileMode
+	UID   int
+	GID   int
+	Owner string // empty: looked up from the node's users
+	Group string // empty: looked up from the node's groups
+}
+
+// Handler answers one Run. stdin is everything the command was given.
+type Handler func(cmd remote.Command, stdin []byte) (remote.Result, error)
+
+// Node is an in-memory remote.Node. The zero value is not usable; call NewNode.
+// Safe for concurrent use.
+type Node struct {
+	name string
+
+	mu      sync.Mutex
+	files   map[string]File
+	users   map[int]string
+	groups  map[int]string
+	scripts []script
+	tcp     map[string]func(net.Conn)
+	faults  []*Fault
+	calls   []Call
+	closed  bool
+}
+
+type script struct {
+	prefix []string
+	h      Handler
+}
+
+var _ remote.Node = (*Node)(nil)
+
+// NewNode returns an empty node that knows user and group 0 as "root".
+func NewNode(name string) *Node {
+	return &Node{
+		name:   name,
+		files:  map[string]File{},
+		users:  map[int]string{0: "root"},
+		groups: map[int]string{0: "root"},
+		tcp:    map[string]func(net.Conn){},
+	}
+}
+
+// Name returns the node's name.
+func (n *Node) Name() string { return n.name }
+
+// SetUser names uid (for FileInfo.Owner).
+func (n *Node) SetUser(uid int, name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.users[uid] = name
+}
+
+// SetGroup names gid (for FileInfo.Group).
+func (n *Node) SetGroup(gid int, name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.groups[gid] = name
+}
+
+// SetFile creates or replaces a file.
+func (n *Node) SetFile(path string, f File) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f.Data = bytes.Clone(f.Data)
+	n.files[path] = f
+}
+
+// RemoveFile deletes a file.
+func (n *Node) RemoveFile(path string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.files, path)
+}
+
+// File returns a copy of a file and whether it exists.
+func (n *Node) File(path string) (File, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, ok := n.files[path]
+	f.Data = bytes.Clone(f.Data)
+	return f, ok
+}
+
+// Handle scripts every Run whose argv starts with prefix. The longest
+// matching prefix wins; among equal ones, the latest registered.
+func (n *Node) Handle(prefix []string, h Handler) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.scripts = append(n.scripts, script{prefix: slices.Clone(prefix), h: h})
+}
+
+// Respond scripts a fixed result for argv starting with prefix.
+func (n *Node) Respond(prefix []string, res remote.Result) {
+	n.Handle(prefix, func(remote.Command, []byte) (remote.Result, error) { return res, nil })
+}
+
+// HandleTCP serves DialTCP(addr): h gets the node side of an in-memory pipe.
+func (n *Node) HandleTCP(addr string, h func(net.Conn)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.tcp[addr] = h
+}
+
+// ForwardTCP makes DialTCP(addr) connect to the real address target (e.g. an
+// httptest server on loopback).
+func (n *Node) ForwardTCP(addr, target string) {
+	n.HandleTCP(addr, func(c net.Conn) {
+		defer c.Close()
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
+		io.Copy(c, up)
+	})
+}
+
+// Closed reports whether Close was called.
+func (n *Node) Closed() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.closed
+}
+
+// Close marks the node closed; later operations fail with net.ErrClosed.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls = append(n.calls, Call{Op: OpClose})
+	n.closed = true
+	return nil
+}
+
+// ownerNames fills in the names of f (caller holds mu).
+func (n *Node) ownerNames(f File) (string, string) {
+	owner, group := f.Owner, f.Group
+	if owner == "" {
+		owner = nameOr(n.users, f.UID)
+	}
+	if group == "" {
+		group = nameOr(n.groups, f.GID)
+	}
+	return owner, group
+}
+
+func nameOr(names map[int]string, id int) string {
+	if name, ok := names[id]; ok {
+		return name
+	}
+	return strconv.Itoa(id)
+}
+
+// errorf prefixes the node name like the SSH implementation does.
+func (n *Node) errorf(format string, args ...any) error {
+	return fmt.Errorf("node %s: "+format, append([]any{n.name}, args...)...)
+}
+
+// begin records call, then returns the injected or lifecycle error, if any.
+func (n *Node) begin(ctx context.Context, c Call) error {
+	n.mu.Lock()
+	n.calls = append(n.calls, c)
+	closed := n.closed
+	fault := n.matchFault(c)
+	n.mu.Unlock()
+	if closed {
+		return n.errorf("%s: %w", c.Op, net.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return n.errorf("%s: %w", c.Op, err)
+	}
+	if fault == nil {
+		return nil
+	}
+	if fault.Block {
+		<-ctx.Done()
+		return n.errorf("%s: %w", c.Op, ctx.Err())
+	}
+	return n.errorf("%s: %w", c.Op, fault.Err)
+}

@@ -1,0 +1,118 @@
+package remotetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// Run answers with the handler of the longest matching argv prefix; with
+// none, exit status 127 like a shell that cannot find the program.
+func (n *Node) Run(ctx context.Context, cmd remote.Command) (remote.Result, error) {
+	var stdin []byte
+	if cmd.Stdin != nil {
+		var err error
+		if stdin, err = io.ReadAll(cmd.Stdin); err != nil {
+			return remote.Result{}, n.errorf("run: reading stdin: %w", err)
+		}
+	}
+	c := Call{Op: OpRun, Args: slices.Clone(cmd.Args), Stdin: stdin, Sudo: cmd.Sudo}
+	if err := n.begin(ctx, c); err != nil {
+		return remote.Result{}, err
+	}
+	if len(cmd.Args) == 0 {
+		return remote.Result{}, n.errorf("empty command")
+	}
+	h := n.handler(cmd.Args)
+	if h == nil {
+		msg := fmt.Sprintf("remotetest: %s: no script for %q\n", n.name, strings.Join(cmd.Args, " "))
+		return remote.Result{ExitCode: 127, Stderr: []byte(msg)}, nil
+	}
+	cmd.Stdin = bytes.NewReader(stdin)
+	return h(cmd, stdin)
+}
+
+// handler finds the script for args.
+func (n *Node) handler(args []string) Handler {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var best *script
+	for i := range n.scripts {
+		s := &n.scripts[i]
+		if len(s.prefix) <= len(args) && slices.Equal(s.prefix, args[:len(s.prefix)]) &&
+			(best == nil || len(s.prefix) >= len(best.prefix)) {
+			best = s
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.h
+}
+
+// ReadFile returns a copy of the file's content and its metadata.
+func (n *Node) ReadFile(ctx context.Context, path string) ([]byte, remote.FileInfo, error) {
+	if err := n.begin(ctx, Call{Op: OpReadFile, Path: path}); err != nil {
+		return nil, remote.FileInfo{}, err
+	}
+	fi, data, err := n.lookup("read", path)
+	return data, fi, err
+}
+
+// Stat returns the file's metadata.
+func (n *Node) Stat(ctx context.Context, path string) (remote.FileInfo, error) {
+	if err := n.begin(ctx, Call{Op: OpStat, Path: path}); err != nil {
+		return remote.FileInfo{}, err
+	}
+	fi, _, err := n.lookup("stat", path)
+	return fi, err
+}
+
+func (n *Node) lookup(op, path string) (remote.FileInfo, []byte, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f, ok := n.files[path]
+	if !ok {
+		return remote.FileInfo{}, nil, n.errorf("%w", &fs.PathError{Op: op, Path: path, Err: fs.ErrNotExist})
+	}
+	owner, group := n.ownerNames(f)
+	fi := remote.FileInfo{Path: path, Mode: f.Mode, UID: f.UID, GID: f.GID, Size: int64(len(f.Data)), Owner: owner, Group: group}
+	return fi, bytes.Clone(f.Data), nil
+}
+
+// WriteFileAtomic replaces the file with data, mode and owner from opts.
+func (n *Node) WriteFileAtomic(ctx context.Context, path string, data []byte, opts remote.WriteOptions) error {
+	c := Call{Op: OpWriteFileAtomic, Path: path, Data: bytes.Clone(data), Write: opts}
+	if err := n.begin(ctx, c); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.files[path] = File{Data: bytes.Clone(data), Mode: opts.Mode, UID: opts.UID, GID: opts.GID}
+	return nil
+}
+
+// DialTCP connects to the handler registered for addr; without one the
+// connection is refused.
+func (n *Node) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	if err := n.begin(ctx, Call{Op: OpDialTCP, Addr: addr}); err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	h := n.tcp[addr]
+	n.mu.Unlock()
+	if h == nil {
+		return nil, n.errorf("dial %s: %w", addr, syscall.ECONNREFUSED)
+	}
+	client, server := net.Pipe()
+	go h(server)
+	return client, nil
+}

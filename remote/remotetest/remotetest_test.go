@@ -1,0 +1,203 @@
+package remotetest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+func TestRunScripts(t *testing.T) {
+	n := NewNode("kms-1")
+	n.Respond([]string{"systemctl"}, remote.Result{Stdout: []byte("generic")})
+	n.Respond([]string{"systemctl", "is-active"}, remote.Result{Stdout: []byte("active\n")})
+	n.Handle([]string{"cat"}, func(cmd remote.Command, stdin []byte) (remote.Result, error) {
+		return remote.Result{Stdout: stdin}, nil
+	})
+	tests := []struct {
+		args   []string
+		stdin  string
+		stdout string
+		code   int
+	}{
+		{args: []string{"systemctl", "is-active", "minkms"}, stdout: "active\n"},
+		{args: []string{"systemctl", "show", "minkms"}, stdout: "generic"},
+		{args: []string{"cat"}, stdin: "abc", stdout: "abc"},
+		{args: []string{"journalctl"}, code: 127},
+	}
+	for _, tc := range tests {
+		cmd := remote.Command{Args: tc.args}
+		if tc.stdin != "" {
+			cmd.Stdin = strings.NewReader(tc.stdin)
+		}
+		res, err := n.Run(context.Background(), cmd)
+		if err != nil || string(res.Stdout) != tc.stdout || res.ExitCode != tc.code {
+			t.Errorf("Run(%q) = %q exit %d, %v; want %q exit %d", tc.args, res.Stdout, res.ExitCode, err, tc.stdout, tc.code)
+		}
+	}
+	want := []string{"systemctl is-active minkms", "systemctl show minkms", "cat", "journalctl"}
+	if got := n.Commands(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Commands() = %q, want %q", got, want)
+	}
+	if c := n.Calls()[2]; string(c.Stdin) != "abc" {
+		t.Fatalf("recorded stdin %q", c.Stdin)
+	}
+}
+
+func TestLatestScriptWins(t *testing.T) {
+	n := NewNode("kms-1")
+	n.Respond([]string{"x"}, remote.Result{ExitCode: 1})
+	n.Respond([]string{"x"}, remote.Result{ExitCode: 2})
+	if res, _ := n.Run(context.Background(), remote.Command{Args: []string{"x"}}); res.ExitCode != 2 {
+		t.Fatalf("exit %d, want the later script's 2", res.ExitCode)
+	}
+}
+
+func TestFiles(t *testing.T) {
+	ctx := context.Background()
+	n := NewNode("kms-1")
+	n.SetGroup(999, "minkms-user")
+	n.SetFile("/etc/minkms/config.yaml", File{Data: []byte("version: v1\n"), Mode: 0o640, GID: 999})
+	data, fi, err := n.ReadFile(ctx, "/etc/minkms/config.yaml")
+	want := remote.FileInfo{Path: "/etc/minkms/config.yaml", Mode: 0o640, GID: 999, Size: 12, Owner: "root", Group: "minkms-user"}
+	if err != nil || string(data) != "version: v1\n" || fi != want {
+		t.Fatalf("ReadFile = %q %+v %v", data, fi, err)
+	}
+	data[0] = 'X' // callers get copies
+	if f, _ := n.File("/etc/minkms/config.yaml"); f.Data[0] != 'v' {
+		t.Fatal("ReadFile returned the node's own buffer")
+	}
+	if err := n.WriteFileAtomic(ctx, "/etc/default/minkms", []byte("A=1\n"), remote.WriteOptions{Mode: 0o600, UID: 5, GID: 6}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := n.Stat(ctx, "/etc/default/minkms")
+	if err != nil || st.Mode != 0o600 || st.UID != 5 || st.GID != 6 || st.Owner != "5" || st.Size != 4 {
+		t.Fatalf("Stat after write = %+v, %v", st, err)
+	}
+	if _, err := n.Stat(ctx, "/nope"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "kms-1") {
+		t.Fatalf("Stat missing: %v", err)
+	}
+	if c := n.Calls()[1]; c.Op != OpWriteFileAtomic || c.Path != "/etc/default/minkms" || string(c.Data) != "A=1\n" || c.Write.Mode != 0o600 {
+		t.Fatalf("recorded write %+v", c)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	n := NewNode("kms-1")
+	n.SetFile("/a", File{})
+	n.Respond(nil, remote.Result{})
+	n.Fail(Fault{Op: OpRun, Match: "systemctl restart", Err: boom, Times: 1})
+	n.Fail(Fault{Op: OpStat, Match: "/a", Err: boom})
+	tests := []struct {
+		name string
+		call func() error
+		want error
+	}{
+		{"run matching fails once", func() error {
+			_, err := n.Run(ctx, remote.Command{Args: []string{"systemctl", "restart", "minkms"}})
+			return err
+		}, boom},
+		{"then succeeds", func() error {
+			_, err := n.Run(ctx, remote.Command{Args: []string{"systemctl", "restart", "minkms"}})
+			return err
+		}, nil},
+		{"other command unaffected", func() error { _, err := n.Run(ctx, remote.Command{Args: []string{"systemctl", "stop"}}); return err }, nil},
+		{"stat fails every time", func() error { _, err := n.Stat(ctx, "/a"); return err }, boom},
+		{"stat again", func() error { _, err := n.Stat(ctx, "/a"); return err }, boom},
+		{"read unaffected", func() error { _, _, err := n.ReadFile(ctx, "/a"); return err }, nil},
+	}
+	for _, tc := range tests {
+		if err := tc.call(); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestBlockingFaultHonoursContext(t *testing.T) {
+	n := NewNode("kms-1")
+	n.Fail(Fault{Op: OpReadFile, Block: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := n.ReadFile(ctx, "/x"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's deadline", err)
+	}
+}
+
+func TestDialTCP(t *testing.T) {
+	n := NewNode("kms-1")
+	n.HandleTCP("127.0.0.1:7373", func(c net.Conn) {
+		io.WriteString(c, "hello")
+		c.Close()
+	})
+	c, err := n.DialTCP(context.Background(), "127.0.0.1:7373")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(c); string(got) != "hello" {
+		t.Fatalf("read %q", got)
+	}
+	if _, err := n.DialTCP(context.Background(), "127.0.0.1:1"); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("unhandled address: %v, want ECONNREFUSED", err)
+	}
+}
+
+func TestForwardTCPToHTTPServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "live")
+	}))
+	defer srv.Close()
+	n := NewNode("kms-1")
+	n.ForwardTCP("127.0.0.1:7373", srv.Listener.Addr().String())
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return n.DialTCP(ctx, addr) },
+	}}
+	resp, err := client.Get("http://127.0.0.1:7373/v1/health/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if body, _ := io.ReadAll(resp.Body); string(body) != "live" {
+		t.Fatalf("body %q", body)
+	}
+}
+
+func TestDialerAndClose(t *testing.T) {
+	ctx := context.Background()
+	n1, n2 := NewNode("kms-1"), NewNode("kms-2")
+	d := NewDialer(n1, n2)
+	down := errors.New("no route")
+	d.Fail(Fault{Match: "kms-2", Err: down, Times: 1})
+	got, err := d.Dial(ctx, remote.Target{Name: "kms-1", Address: "10.213.0.11"})
+	if err != nil || got != n1 {
+		t.Fatalf("Dial kms-1 = %v, %v", got, err)
+	}
+	var de *remote.DialError
+	if _, err := d.Dial(ctx, remote.Target{Name: "kms-2"}); !errors.As(err, &de) || !errors.Is(err, down) {
+		t.Fatalf("injected dial failure: %v", err)
+	}
+	if _, err := d.Dial(ctx, remote.Target{Name: "kms-2"}); err != nil {
+		t.Fatalf("second dial of kms-2: %v", err)
+	}
+	if _, err := d.Dial(ctx, remote.Target{Name: "kms-9"}); !errors.As(err, &de) {
+		t.Fatalf("unknown node: %v", err)
+	}
+	if len(d.Targets()) != 4 || d.Targets()[0].Address != "10.213.0.11" {
+		t.Fatalf("Targets() = %+v", d.Targets())
+	}
+	n1.Close()
+	if _, err := n1.Run(ctx, remote.Command{Args: []string{"true"}}); !errors.Is(err, net.ErrClosed) || !n1.Closed() {
+		t.Fatalf("Run after Close: %v", err)
+	}
+}
