@@ -5,7 +5,7 @@ GO        ?= go
 LAB_DIR   ?= /tmp/kmsctl-ci-lab
 LAB_NODES ?= 3
 
-.PHONY: build setup test unit lab-test vet fmt demo docs
+.PHONY: build setup test unit lab-test vet demo docs
 
 build:
 	$(GO) build -o kmsctl ./cmd/kmsctl
@@ -30,3 +30,7 @@ lab-test:
 
 docs:
 	$(GO) run ./cmd/kmsctl docs
+
+## demo: a 3-node lab, kmsctl status, a full migration to Vault, status, teardown.
+demo:
+	./lab/demo.sh
