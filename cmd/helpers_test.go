@@ -23,13 +23,11 @@ func TestEnvHasKey(t *testing.T) {
 		{"absent", "MINIO_KMS_VOLUME=/v\n", false},
 		{"commented", "# MINIO_KMS_HSM_KEY=hsm:aes256:abc\n", false},
 		{"export ignored by systemd", "export MINIO_KMS_HSM_KEY=hsm:aes256:abc\n", false},
-		{"last empty wins", "MINIO_KMS_HSM_KEY=hsm:aes256:abc\nMINIO_KMS_HSM_KEY=\n", false},
-		{"empty quotes", "MINIO_KMS_HSM_KEY=''\n", false},
 		{"continued", "MINIO_KMS_HSM_KEY=\\\nhsm:aes256:abc\n", true},
 		{"prefix of other name", "MINIO_KMS_HSM_KEY_OLD=x\n", false},
 	}
 	for _, tt := range tests {
-		if got := envHasKey([]byte(tt.env)); got != tt.want {
+		if got, err := envHasKey([]byte(tt.env)); err != nil || got != tt.want {
 			t.Errorf("%s: envHasKey = %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -42,10 +40,10 @@ func TestVaultBlocks(t *testing.T) {
 		wantErr   bool
 	}{
 		{"none", "version: v1\n", nil, false},
-		{"empty", "", nil, false},
-		{"hashicorp", "hsm:\n  hashicorp:\n    vault: {server: https://v}\n", []string{"hsm.hashicorp.vault"}, false},
+		{"empty file is no key manager config", "", nil, true},
+		{"hashicorp", "hsm:\n  hashicorp:\n    vault:\n      server: https://v\n", []string{"hsm.hashicorp.vault"}, false},
 		{"short", "hsm:\n  vault:\n    server: https://v\n", []string{"hsm.vault"}, false},
-		{"both", "hsm:\n  vault: {}\n  hashicorp: {vault: {}}\n", []string{"hsm.hashicorp.vault", "hsm.vault"}, false},
+		{"both", "hsm:\n  vault:\n    server: https://v\n  hashicorp:\n    vault:\n      server: https://v\n", []string{"hsm.hashicorp.vault", "hsm.vault"}, false},
 		{"other hsm", "hsm:\n  openssf:\n    openbao: {}\n", nil, false},
 		{"broken", "hsm: [\n", nil, true},
 	}

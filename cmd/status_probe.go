@@ -84,7 +84,9 @@ func (p *probe) files(ctx context.Context) {
 	case err != nil:
 		fr.EnvError = err.Error()
 	default:
-		fr.LocalKey = envHasKey(env)
+		if fr.LocalKey, err = envHasKey(env); err != nil {
+			fr.EnvError = err.Error()
+		}
 	}
 	cfg, _, err := p.conn.ReadFile(ctx, p.node.Config)
 	if err != nil {
