@@ -68,6 +68,7 @@ environment, which wins over the file.`,
 		newCmdDocs(f, nil),
 		newCmdInventory(f),
 		newCmdStatus(f, nil),
+		newCmdVault(f),
 		newCmdHSM(f),
 	)
 	root.SetIn(f.IO.In)

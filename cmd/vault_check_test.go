@@ -1,0 +1,386 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kmsctl/kmsctl/migrate/preflight"
+	"github.com/kmsctl/kmsctl/migrate/preflight/preflighttest"
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// vcNode is a node for the vault check: DialTCP really dials (the fake
+// Vault on loopback) unless dialErr is set, as a node cut off from Vault.
+type vcNode struct {
+	name    string
+	dialErr error
+	files   map[string][]byte
+}
+
+func (n *vcNode) Name() string { return n.name }
+func (n *vcNode) Run(context.Context, remote.Command) (remote.Result, error) {
+	return remote.Result{}, errors.New("vault check must not run commands")
+}
+func (n *vcNode) ReadFile(_ context.Context, p string) ([]byte, remote.FileInfo, error) {
+	b, ok := n.files[p]
+	if !ok {
+		return nil, remote.FileInfo{}, fmt.Errorf("read %s: %w", p, fs.ErrNotExist)
+	}
+	return b, remote.FileInfo{Path: p, Mode: 0o600}, nil
+}
+func (n *vcNode) Stat(context.Context, string) (remote.FileInfo, error) {
+	return remote.FileInfo{}, fs.ErrNotExist
+}
+func (n *vcNode) WriteFileAtomic(context.Context, string, []byte, remote.WriteOptions) error {
+	return errors.New("vault check must not write files")
+}
+func (n *vcNode) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	if n.dialErr != nil {
+		return nil, n.dialErr
+	}
+	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+}
+func (n *vcNode) Close() error { return nil }
+
+// vcDialer hands out vcNodes; unreachable ones fail as SSH would. It
+// records which nodes were dialled.
+type vcDialer struct {
+	nodes       map[string]*vcNode
+	unreachable map[string]string
+	mu          sync.Mutex
+	dialled     []string
+}
+
+func (d *vcDialer) Dial(_ context.Context, t remote.Target) (remote.Node, error) {
+	d.mu.Lock()
+	d.dialled = append(d.dialled, t.Name)
+	d.mu.Unlock()
+	if msg, ok := d.unreachable[t.Name]; ok {
+		return nil, errors.New(msg)
+	}
+	return d.nodes[t.Name], nil
+}
+
+// vcEnv is one vault check run: a fake Vault, three nodes, an inventory.
+type vcEnv struct {
+	t      *testing.T
+	vault  *preflighttest.FakeVault
+	dialer *vcDialer
+	dir    string
+	env    map[string]string
+	// login is the inventory's approle or kubernetes mapping (YAML, indented by 4).
+	login string
+}
+
+const k8sTokenPath = "/etc/minkms/k8s-token"
+
+func newVCEnv(t *testing.T) *vcEnv {
+	t.Helper()
+	e := &vcEnv{t: t, vault: preflighttest.New(t), dir: t.TempDir(), env: map[string]string{},
+		dialer: &vcDialer{nodes: map[string]*vcNode{}, unreachable: map[string]string{}}}
+	for _, n := range []string{"kms-1", "kms-2", "kms-3"} {
+		e.dialer.nodes[n] = &vcNode{name: n, files: map[string][]byte{k8sTokenPath: []byte(preflighttest.JWT + "\n")}}
+	}
+	ca, err := os.ReadFile(e.vault.WriteCA(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.write("ca.pem", string(ca))
+	e.write("secret-id", preflighttest.SecretID+"\n")
+	e.login = "    approle:\n      id: " + preflighttest.RoleID + "\n      secret_file: secret-id\n"
+	return e
+}
+
+func (e *vcEnv) write(name, data string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, name), []byte(data), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// inventory writes the inventory file and returns its path.
+func (e *vcEnv) inventory(t *testing.T, transitExtra string) string {
+	t.Helper()
+	inv := fmt.Sprintf(`version: v1
+ssh:
+  user: root
+  known_hosts: known_hosts
+nodes:
+  - {name: kms-1, address: 10.213.0.11}
+  - {name: kms-2, address: 10.213.0.12}
+  - {name: kms-3, address: 10.213.0.13}
+vault:
+    server: %s
+    ca_cert: ca.pem
+%s    transit:
+      key: %s
+%s`, e.vault.URL(), e.login, preflighttest.Key, transitExtra)
+	e.write("inventory.yaml", inv)
+	return filepath.Join(e.dir, "inventory.yaml")
+}
+
+// run executes `kmsctl vault check -i INV args...` and returns the exit
+// status and both streams.
+func (e *vcEnv) run(t *testing.T, inv string, args ...string) (int, string, string) {
+	t.Helper()
+	f, out, errOut := testFactory(nil, nil, e.env)
+	f.Dialer = func(DialerOptions) (remote.Dialer, error) { return e.dialer, nil }
+	code := Main(context.Background(), f, append([]string{"vault", "check", "-i", inv}, args...))
+	return code, out.String(), errOut.String()
+}
+
+
+// normalize replaces the fake Vault's random port by as many X, so the
+// table keeps its alignment and the goldens are stable.
+func (e *vcEnv) normalize(s string) string {
+	u, _ := url.Parse(e.vault.URL())
+	return strings.ReplaceAll(s, u.Host, u.Hostname()+":"+strings.Repeat("X", len(u.Port())))
+}
+
+func TestVaultCheckGolden(t *testing.T) {
+	tests := []struct {
+		name     string
+		setup    func(e *vcEnv)
+		transit  string
+		args     []string
+		wantCode int
+	}{
+		{name: "pass", wantCode: ExitOK},
+		{name: "nohmac", setup: func(e *vcEnv) { delete(e.vault.Caps, "transit/hmac/"+preflighttest.Key) }, wantCode: ExitUnhealthy},
+		{name: "nodes_cut_off", setup: func(e *vcEnv) {
+			e.dialer.nodes["kms-2"].dialErr = errors.New("ssh: rejected: connect failed (No route to host)")
+			e.dialer.unreachable["kms-3"] = "dial tcp 10.213.0.13:22: connect: connection refused"
+		}, wantCode: ExitUnhealthy},
+		{name: "wrong_secret", setup: func(e *vcEnv) { e.vault.SecretID = "another-secret-id" }, wantCode: ExitUnhealthy},
+		{name: "namespace_oss", transit: "      namespace: ns1\n", wantCode: ExitOK},
+		{name: "skip_nodes", args: []string{"--skip-nodes"}, wantCode: ExitOK},
+	}
+	for _, tt := range tests {
+		for _, format := range []string{"table", "json"} {
+			t.Run(tt.name+"/"+format, func(t *testing.T) {
+				e := newVCEnv(t)
+				if tt.setup != nil {
+					tt.setup(e)
+				}
+				code, stdout, stderr := e.run(t, e.inventory(t, tt.transit), append(tt.args, "-o", format)...)
+				if code != tt.wantCode {
+					t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, stderr)
+				}
+				ext := map[string]string{"table": ".txt", "json": ".json"}[format]
+				assertGolden(t, filepath.Join("testdata", "vault_check", tt.name+ext), e.normalize(stdout))
+			})
+		}
+	}
+}
+
+// assertGolden compares got with the golden file, or rewrites it with -update.
+func assertGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/ -run TestVaultCheckGolden -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (rerun with -update if intended):\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+// TestVaultCheckNoSecrets greps stdout, stderr and the JSON of passing and
+// failing runs (with --verbose) for the secret id, the token, the JWT, the
+// accessor and any transit output.
+func TestVaultCheckNoSecrets(t *testing.T) {
+	secrets := []string{preflighttest.SecretID, preflighttest.Token, preflighttest.JWT, preflighttest.Accessor, "vault:v1:", "SHOULD-NEVER-APPEAR"}
+	setups := map[string]func(e *vcEnv){
+		"good":          func(*vcEnv) {},
+		"wrong secret":  func(e *vcEnv) { e.vault.SecretID = "another-secret-id" },
+		"nohmac":        func(e *vcEnv) { delete(e.vault.Caps, "transit/hmac/"+preflighttest.Key) },
+		"sealed":        func(e *vcEnv) { e.vault.Sealed = true },
+		"wrong key":     func(e *vcEnv) { e.vault.Key = "other-key" },
+		"k8s from node": func(e *vcEnv) { e.login = "    kubernetes:\n      role: minkms\n      jwt: " + k8sTokenPath + "\n" },
+		"k8s bad jwt": func(e *vcEnv) {
+			e.vault.JWT = "another-jwt"
+			e.login = "    kubernetes:\n      role: minkms\n      jwt: " + k8sTokenPath + "\n"
+		},
+	}
+	for name, setup := range setups {
+		for _, format := range []string{"table", "json"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				e := newVCEnv(t)
+				setup(e)
+				_, stdout, stderr := e.run(t, e.inventory(t, ""), "-o", format, "--verbose")
+				if stdout == "" {
+					t.Fatal("no output")
+				}
+				for _, s := range secrets {
+					if strings.Contains(stdout, s) || strings.Contains(stderr, s) {
+						t.Errorf("output contains %q:\nstdout: %s\nstderr: %s", s, stdout, stderr)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestVaultCheckCredentials(t *testing.T) {
+	k8s := func(extra string) func(e *vcEnv) {
+		return func(e *vcEnv) {
+			e.login = "    kubernetes:\n      role: minkms\n      jwt: " + k8sTokenPath + "\n" + extra
+		}
+	}
+	tests := []struct {
+		name        string
+		setup       func(e *vcEnv)
+		args        []string
+		wantCode    int
+		wantDialled string // nodes dialled, sorted, comma separated
+		wantErr     string // substring of stderr
+	}{
+		{name: "secret from env", setup: func(e *vcEnv) {
+			e.env["LAB_SECRET"] = preflighttest.SecretID
+			e.login = "    approle:\n      id: " + preflighttest.RoleID + "\n      secret_env: LAB_SECRET\n"
+		}, wantCode: ExitOK, wantDialled: "kms-1,kms-2,kms-3"},
+		{name: "no secret source", setup: func(e *vcEnv) {
+			e.login = "    approle:\n      id: " + preflighttest.RoleID + "\n"
+		}, wantCode: ExitFailed, wantErr: "vault.approle secret id: no source for the secret"},
+		{name: "approle, skip nodes dials none", args: []string{"--skip-nodes"}, wantCode: ExitOK, wantDialled: ""},
+		{name: "jwt from the first node", setup: k8s(""), wantCode: ExitOK, wantDialled: "kms-1,kms-2,kms-3"},
+		{name: "jwt, skip nodes dials the first only", setup: k8s(""), args: []string{"--skip-nodes"}, wantCode: ExitOK, wantDialled: "kms-1"},
+		{name: "jwt from the next node when the first is down", setup: func(e *vcEnv) {
+			k8s("")(e)
+			e.dialer.unreachable["kms-1"] = "dial tcp 10.213.0.11:22: i/o timeout"
+		}, wantCode: ExitUnhealthy, wantDialled: "kms-1,kms-2,kms-3"},
+		{name: "jwt file local", setup: func(e *vcEnv) {
+			e.write("jwt", preflighttest.JWT+"\n")
+			k8s("      jwt_file: jwt\n")(e)
+		}, args: []string{"--skip-nodes"}, wantCode: ExitOK, wantDialled: ""},
+		{name: "jwt, skip nodes, first node down", setup: func(e *vcEnv) {
+			k8s("")(e)
+			e.dialer.unreachable["kms-1"] = "dial tcp 10.213.0.11:22: i/o timeout"
+		}, args: []string{"--skip-nodes"}, wantCode: ExitFailed, wantErr: "on node kms-1: node kms-1: no SSH connection: dial tcp 10.213.0.11:22: i/o timeout"},
+		{name: "jwt missing on the node", setup: func(e *vcEnv) {
+			k8s("")(e)
+			delete(e.dialer.nodes["kms-1"].files, k8sTokenPath)
+		}, wantCode: ExitFailed, wantErr: "read " + k8sTokenPath + " on node kms-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newVCEnv(t)
+			if tt.setup != nil {
+				tt.setup(e)
+			}
+			code, stdout, stderr := e.run(t, e.inventory(t, ""), append(tt.args, "-o", "json")...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, stdout, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.wantErr)
+			}
+			if tt.wantErr != "" {
+				return
+			}
+			if login := checkStatus(t, stdout, "vault.login"); login != "pass" {
+				t.Errorf("vault.login = %q, want pass", login)
+			}
+			dialled := append([]string(nil), e.dialer.dialled...)
+			slices.Sort(dialled)
+			if got := strings.Join(dialled, ","); got != tt.wantDialled {
+				t.Errorf("dialled %q, want %q", got, tt.wantDialled)
+			}
+		})
+	}
+}
+
+// checkStatus returns the status of the check id in a JSON report.
+func checkStatus(t *testing.T, doc, id string) string {
+	t.Helper()
+	var rep preflight.Report
+	if err := json.Unmarshal([]byte(doc), &rep); err != nil {
+		t.Fatalf("not a JSON report: %v\n%s", err, doc)
+	}
+	for _, c := range rep.Checks {
+		if c.ID == id {
+			return c.Status.String()
+		}
+	}
+	return "missing"
+}
+
+func TestVaultCheckNoVaultSection(t *testing.T) {
+	f, _, errOut := testFactory(nil, nil, nil)
+	code := Main(context.Background(), f, []string{"vault", "check", "-i", "testdata/status-inventory.yaml"})
+	if code != ExitUsage || !strings.Contains(errOut.String(), "no vault section") {
+		t.Fatalf("exit %d, stderr %q; want %d and a message naming the vault section", code, errOut, ExitUsage)
+	}
+}
+
+// TestVaultCheckFlags checks that RunE only fills the options.
+func TestVaultCheckFlags(t *testing.T) {
+	f, _, _ := testFactory(nil, nil, nil)
+	var got *VaultCheckOptions
+	root := NewRootCmd(f)
+	vault := newCmdVault(f)
+	vault.RemoveCommand(vault.Commands()...)
+	vault.AddCommand(newCmdVaultCheck(f, func(_ context.Context, o *VaultCheckOptions) error { got = o; return nil }))
+	root.AddCommand(vault)
+	root.SetArgs([]string{"vault", "check", "-i", "inv.yaml", "--skip-nodes", "-o", "json", "--parallel", "3"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || !got.SkipNodes || got.Output != outputJSON || got.Parallel != 3 || got.Inventory == nil || got.Getenv == nil {
+		t.Fatalf("options = %+v", got)
+	}
+}
+
+// TestVaultCheckTableFixes checks the table's fix section on its own:
+// identical fixes are printed once under every check they fix.
+func TestVaultCheckTableFixes(t *testing.T) {
+	stanza := preflight.PolicyStanza("transit/hmac/k")
+	rep := &preflight.Report{Schema: preflight.Schema, Checks: []preflight.Check{
+		{ID: "vault.capability.hmac", Title: "update on transit/hmac/k", Status: preflight.Fail, Message: "lacks update", Fix: stanza},
+		{ID: "transit.hmac", Title: "HMAC", Status: preflight.Fail, Message: "403", Fix: stanza},
+		{ID: "node.vault", Node: "kms-2", Title: "Vault reachable from kms-2", Status: preflight.Fail, Message: "no route", Fix: "check routing"},
+		{ID: "vault.namespace", Title: "Vault namespaces", Status: preflight.Warn, Message: "ignored", Fix: "remove namespace"},
+		{ID: "transit.key", Title: "type", Status: preflight.Skip, Message: "skipped: not readable", Fix: "never shown"},
+	}}
+	var out bytes.Buffer
+	if err := writeVaultCheck(&IOStreams{Out: &out}, outputTable, rep); err != nil {
+		t.Fatal(err)
+	}
+	want := `
+Vault check failed: 0 passed, 3 failed, 1 skipped, 1 warning
+
+How to fix:
+  vault.capability.hmac, transit.hmac:
+    path "transit/hmac/k" {
+      capabilities = ["update"]
+    }
+  node.vault (kms-2):
+    check routing
+  vault.namespace:
+    remove namespace
+`
+	if _, tail, _ := strings.Cut(out.String(), "skipped: not readable\n"); tail != want {
+		t.Errorf("table tail:\n%s\nwant:\n%s", tail, want)
+	}
+}
