@@ -141,7 +141,6 @@ func (e *vcEnv) run(t *testing.T, inv string, args ...string) (int, string, stri
 	return code, out.String(), errOut.String()
 }
 
-
 // normalize replaces the fake Vault's random port by as many X, so the
 // table keeps its alignment and the goldens are stable.
 func (e *vcEnv) normalize(s string) string {
@@ -339,10 +338,12 @@ func TestVaultCheckFlags(t *testing.T) {
 	f, _, _ := testFactory(nil, nil, nil)
 	var got *VaultCheckOptions
 	root := NewRootCmd(f)
-	vault := newCmdVault(f)
+	vault, _, err := root.Find([]string{"vault"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	vault.RemoveCommand(vault.Commands()...)
 	vault.AddCommand(newCmdVaultCheck(f, func(_ context.Context, o *VaultCheckOptions) error { got = o; return nil }))
-	root.AddCommand(vault)
 	root.SetArgs([]string{"vault", "check", "-i", "inv.yaml", "--skip-nodes", "-o", "json", "--parallel", "3"})
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatal(err)
