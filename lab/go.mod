@@ -12,7 +12,7 @@ require (
 
 require (
 	aead.dev/mem v0.2.0 // indirect
-	aead.dev/mtls v0.2.1 // indirect
+	aead.dev/mtls v0.2.1
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.1 // indirect
 	github.com/hashicorp/errwrap v1.1.0 // indirect
@@ -28,7 +28,16 @@ require (
 	github.com/mitchellh/mapstructure v1.5.0 // indirect
 	github.com/ryanuber/go-glob v1.0.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/sys v0.50.0
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 )
+
+require github.com/kmsctl/kmsctl v0.0.0
+
+require (
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+	github.com/skeema/knownhosts v1.3.3 // indirect
+)
+
+replace github.com/kmsctl/kmsctl => ../

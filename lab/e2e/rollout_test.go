@@ -1,0 +1,275 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fast keeps the gates short in the lab: the stand-in is ready in about a second.
+var fast = []string{"--settle", "2s", "--gate-timeout", "60s", "--restart-timeout", "30s"}
+
+func enable(l *lab, inv string, extra ...string) []string {
+	return append(append([]string{"hsm", "enable-vault", "-i", inv, "--yes"}, fast...), extra...)
+}
+
+// statusJSON is the part of `kmsctl status -o json` these tests read.
+type statusJSON struct {
+	Healthy bool `json:"healthy"`
+	Nodes   []struct {
+		Name  string `json:"name"`
+		Files struct {
+			LocalKey    bool     `json:"local_key"`
+			VaultBlocks []string `json:"vault_blocks"`
+		} `json:"files"`
+	} `json:"nodes"`
+	Cluster *struct {
+		Leader string `json:"leader"`
+		Up     []struct {
+			Node string   `json:"node"`
+			HSM  []string `json:"hsm"`
+		} `json:"nodes_up"`
+	} `json:"cluster"`
+}
+
+func (l *lab) status(t *testing.T) statusJSON {
+	t.Helper()
+	r := l.kmsctl(t, nil, "status", "-i", l.inventory(), "-o", "json")
+	var s statusJSON
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, r)
+	}
+	return s
+}
+
+// leader is the node the cluster calls leader now.
+func (l *lab) leader(t *testing.T) string {
+	t.Helper()
+	s := l.status(t)
+	if s.Cluster == nil || s.Cluster.Leader == "" {
+		t.Fatalf("no leader in status: %+v", s)
+	}
+	return s.Cluster.Leader
+}
+
+// assertOnVault checks that every node runs on Vault alone, with no copy of
+// the HSM key left on it, and that a restart still unseals.
+func (l *lab) assertOnVault(t *testing.T) {
+	t.Helper()
+	s := l.status(t)
+	if !s.Healthy {
+		t.Fatalf("cluster not healthy after the migration: %+v", s)
+	}
+	for _, n := range s.Nodes {
+		if n.Files.LocalKey || len(n.Files.VaultBlocks) != 1 {
+			t.Errorf("%s: local key %v, vault blocks %v", n.Name, n.Files.LocalKey, n.Files.VaultBlocks)
+		}
+	}
+	if s.Cluster == nil || len(s.Cluster.Up) != len(l.nodes) {
+		t.Fatalf("cluster view: %+v", s.Cluster)
+	}
+	for _, n := range s.Cluster.Up {
+		if !slices.ContainsFunc(n.HSM, func(h string) bool { return strings.HasPrefix(h, "vault") }) {
+			t.Errorf("%s: no Vault HSM entry: %v", n.Node, n.HSM)
+		}
+	}
+	for _, n := range l.nodes {
+		r := l.exec(t, nil, n, "grep", "-rl", "hsm:aes256:", "/etc", "/var/lib/kmsctl")
+		if strings.TrimSpace(r.stdout) != "" {
+			t.Errorf("%s: files still hold the HSM key: %s", n, r.stdout)
+		}
+	}
+	must(t, l.exec(t, nil, l.nodes[0], "systemctl", "restart", "minkms"), "restart")
+	l.waitHealthy(t, 60*time.Second)
+}
+
+func TestMigrateFullAsRootAndSudo(t *testing.T) {
+	l := needLab(t)
+	for _, inv := range []string{"inventory.yaml", "inventory-sudo.yaml"} {
+		t.Run(inv, func(t *testing.T) {
+			l.reset(t)
+			leader := l.leader(t)
+			r := l.kmsctl(t, nil, append(enable(l, filepath.Join(l.dir, inv)), "-o", "json")...)
+			if r.code != 0 {
+				t.Fatalf("enable-vault: %s", r)
+			}
+			evs := parseEvents(t, r.stdout)
+			order := nodesOf(evs, "stage1", "restart", "ok")
+			if len(order) != len(l.nodes) || order[len(order)-1] != leader {
+				t.Fatalf("stage 1 restart order %v, want the leader %s last", order, leader)
+			}
+			if got := nodesOf(evs, "stage2", "restart", "ok"); len(got) != len(l.nodes) {
+				t.Fatalf("stage 2 restarted %v", got)
+			}
+			secret, _ := os.ReadFile(l.getenv("LAB_APPROLE_SECRET_FILE"))
+			if s := strings.TrimSpace(string(secret)); s == "" || strings.Contains(r.stdout+r.stderr, s) {
+				t.Fatal("the approle secret id appears in the output (or could not be read)")
+			}
+			l.assertOnVault(t)
+			again := l.kmsctl(t, nil, append(enable(l, filepath.Join(l.dir, inv)), "-o", "json")...)
+			if again.code != 0 || len(nodesOf(parseEvents(t, again.stdout), "stage1", "restart", "ok")) != 0 {
+				t.Fatalf("a second run must change nothing and exit 0: %s", again)
+			}
+		})
+	}
+}
+
+// firstFollower is the first node stage 1 touches: the first non-leader.
+func (l *lab) firstFollower(t *testing.T) string {
+	leader := l.leader(t)
+	for _, n := range l.nodes {
+		if n != leader {
+			return n
+		}
+	}
+	t.Fatal("no follower")
+	return ""
+}
+
+func TestMigrateFailStartHaltsAndRestores(t *testing.T) {
+	l := needLab(t)
+	l.reset(t)
+	victim := l.firstFollower(t)
+	orig := l.file(t, victim, "/etc/minkms/config.yaml")
+	must(t, l.labCmd(t, "fault", victim, "fail-start", "vault"), "fault")
+	r := l.kmsctl(t, nil, enable(l, l.inventory())...)
+	if r.code != 5 || !strings.Contains(r.stderr, victim) || !strings.Contains(r.stderr, "restored") {
+		t.Fatalf("want exit 5 naming %s as restored: %s", victim, r)
+	}
+	if got := l.file(t, victim, "/etc/minkms/config.yaml"); got != orig {
+		t.Fatalf("%s config not restored:\n%s", victim, got)
+	}
+	for _, n := range l.nodes {
+		if n != victim && strings.Contains(l.file(t, n, "/etc/minkms/config.yaml"), "vault:") {
+			t.Fatalf("%s was touched after the failing node", n)
+		}
+	}
+	l.waitHealthy(t, 30*time.Second)
+	must(t, l.labCmd(t, "heal", victim, "fail-start"), "heal")
+	must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "re-run after healing")
+	l.assertOnVault(t)
+}
+
+func TestMigrateVaultStoppedInStage1(t *testing.T) {
+	l := needLab(t)
+	l.reset(t)
+	run := l.start(t, enable(l, l.inventory())...)
+	run.waitFor(t, 3*time.Minute, func(e event) bool { return e.Phase == "stage1" && e.Step == "gate" && e.Result == "ok" })
+	must(t, l.labCmd(t, "fault", "vault", "stop"), "stop vault")
+	if code := run.wait(t); code != 5 {
+		t.Fatalf("want exit 5 (halted, node restored), got %d\n%s", code, run.stderr)
+	}
+	l.waitHealthy(t, 30*time.Second)
+	must(t, l.labCmd(t, "heal", "vault"), "start vault")
+	must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "re-run")
+	l.assertOnVault(t)
+}
+
+func TestMigrateInterrupted(t *testing.T) {
+	l := needLab(t)
+	for _, stage := range []string{"stage1", "stage2"} {
+		t.Run(stage, func(t *testing.T) {
+			l.reset(t)
+			run := l.start(t, enable(l, l.inventory())...)
+			run.waitFor(t, 3*time.Minute, func(e event) bool { return e.Phase == stage && e.Step == "write" && e.Result == "ok" })
+			_ = run.cmd.Process.Signal(syscall.SIGINT)
+			if code := run.wait(t); code != 6 {
+				t.Fatalf("want exit 6 (interrupted), got %d\n%s", code, run.stderr)
+			}
+			l.waitHealthy(t, 30*time.Second)
+			for _, n := range l.nodes {
+				if r := l.exec(t, nil, n, "ls", "/run/lock/kmsctl-minkms.lock"); r.code == 0 {
+					t.Fatalf("%s: lock left behind", n)
+				}
+			}
+			must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "resume")
+			l.assertOnVault(t)
+		})
+	}
+}
+
+func TestMigrateLocks(t *testing.T) {
+	l := needLab(t)
+	l.reset(t)
+	run := l.start(t, enable(l, l.inventory())...)
+	run.waitFor(t, time.Minute, func(e event) bool { return e.Step == "lock" && e.Result == "ok" })
+	second := l.kmsctl(t, nil, enable(l, l.inventory())...)
+	if second.code != 4 || !strings.Contains(second.stderr, "held by run") {
+		t.Fatalf("a concurrent run must be refused by the lock: %s", second)
+	}
+	if code := run.wait(t); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, run.stderr)
+	}
+	l.reset(t)
+	stale := fmt.Sprintf(`{"run":"dead-run","operator_host":"gone","pid":1,"refreshed":%q}`, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+	must(t, l.exec(t, []byte(stale), l.nodes[1], "sh", "-c", "cat > /run/lock/kmsctl-minkms.lock"), "plant lock")
+	refused := l.kmsctl(t, nil, enable(l, l.inventory())...)
+	if refused.code != 4 || !strings.Contains(refused.stderr, "stale") || !strings.Contains(refused.stderr, "dead-run") {
+		t.Fatalf("a stale lock must be reported with its owner: %s", refused)
+	}
+	must(t, l.kmsctl(t, nil, enable(l, l.inventory(), "--force-unlock")...), "--force-unlock")
+}
+
+func TestMigrateSplitRuleCanaryThenTogether(t *testing.T) {
+	l := needLab(t)
+	l.reset(t)
+	must(t, l.labCmd(t, "fault", "all", "split-rule"), "split rule")
+	r := l.kmsctl(t, nil, enable(l, l.inventory())...)
+	if r.code != 5 || !strings.Contains(r.stderr, "--stage2 together") {
+		t.Fatalf("the canary must be restored with advice: %s", r)
+	}
+	l.waitHealthy(t, 30*time.Second)
+	for _, n := range l.nodes {
+		if !strings.Contains(l.file(t, n, "/etc/default/minkms"), "MINIO_KMS_HSM_KEY") {
+			t.Fatalf("%s lost its local key", n)
+		}
+	}
+	tog := l.kmsctl(t, nil, append(enable(l, l.inventory(), "--stage2", "together"), "-o", "json")...)
+	if tog.code != 0 {
+		t.Fatalf("--stage2 together: %s", tog)
+	}
+	evs := parseEvents(t, tog.stdout)
+	if last := evs[len(evs)-1]; last.Summary == nil || last.Summary.Downtime <= 0 {
+		t.Fatalf("the together restart must report its downtime: %+v", last)
+	}
+	l.assertOnVault(t)
+}
+
+func TestStalePlanRefusedFreshPlanApplies(t *testing.T) {
+	l := needLab(t)
+	l.reset(t)
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	must(t, l.kmsctl(t, nil, "hsm", "enable-vault", "-i", l.inventory(), "--dry-run", "--out", plan), "plan")
+	must(t, l.exec(t, nil, l.nodes[1], "sh", "-c", "echo '# edited by hand' >> /etc/minkms/config.yaml"), "edit")
+	r := l.kmsctl(t, nil, enable(l, l.inventory(), "--plan", plan)...)
+	if r.code != 4 || !strings.Contains(r.stderr, "plan is stale") || !strings.Contains(r.stderr, l.nodes[1]) {
+		t.Fatalf("a stale plan must be refused: %s", r)
+	}
+	must(t, l.kmsctl(t, nil, "hsm", "enable-vault", "-i", l.inventory(), "--dry-run", "--out", plan), "fresh plan")
+	must(t, l.kmsctl(t, nil, enable(l, l.inventory(), "--plan", plan)...), "apply fresh plan")
+}
+
+func TestRollbackAfterStage1(t *testing.T) {
+	l := needLab(t)
+	l.reset(t)
+	orig := map[string]string{}
+	for _, n := range l.nodes {
+		orig[n] = l.file(t, n, "/etc/minkms/config.yaml")
+	}
+	r := must(t, l.kmsctl(t, nil, append(enable(l, l.inventory(), "--keep-local-hsm"), "-o", "json")...), "stage 1 only")
+	evs := parseEvents(t, r.stdout)
+	runID := evs[len(evs)-1].Run
+	must(t, l.kmsctl(t, nil, append([]string{"hsm", "rollback", "-i", l.inventory(), "--run", runID, "--yes"}, "--gate-timeout", "60s")...), "rollback")
+	for _, n := range l.nodes {
+		if got := l.file(t, n, "/etc/minkms/config.yaml"); got != orig[n] {
+			t.Fatalf("%s: config not restored", n)
+		}
+	}
+	l.waitHealthy(t, 30*time.Second)
+}

@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// nodeFile is one file of a node as `lab up` left it.
+type nodeFile struct {
+	path, owner, mode string
+	data              []byte
+}
+
+// snapshotPaths are the files a migration changes (and the sealed root key).
+var snapshotPaths = []string{"/etc/minkms/config.yaml", "/etc/default/minkms", "/var/lib/minkms/rek.json"}
+
+var (
+	snapOnce sync.Once
+	snapshot map[string][]nodeFile
+)
+
+// initialState records every node's files the first time a test asks, so
+// reset can put the lab back to its `up` state between tests.
+func (l *lab) initialState(t *testing.T) map[string][]nodeFile {
+	t.Helper()
+	snapOnce.Do(func() {
+		snapshot = map[string][]nodeFile{}
+		for _, n := range l.nodes {
+			for _, p := range snapshotPaths {
+				st := must(t, l.exec(t, nil, n, "stat", "-c", "%U:%G %a", p), "stat "+p)
+				owner, mode, _ := strings.Cut(strings.TrimSpace(st.stdout), " ")
+				data := must(t, l.exec(t, nil, n, "cat", p), "cat "+p).stdout
+				snapshot[n] = append(snapshot[n], nodeFile{path: p, owner: owner, mode: mode, data: []byte(data)})
+			}
+		}
+	})
+	return snapshot
+}
+
+// reset heals every fault, puts every node's files back as `up` wrote them,
+// removes kmsctl's backups and locks, restarts all nodes and waits until
+// the cluster is healthy again.
+func (l *lab) reset(t *testing.T) {
+	t.Helper()
+	snap := l.initialState(t)
+	l.labCmd(t, "heal", "vault")
+	l.labCmd(t, "heal", "all")
+	var wg sync.WaitGroup
+	for _, n := range l.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, f := range snap[n] {
+				must(t, l.exec(t, f.data, n, "sh", "-c", `cat > "$1.reset" && chown "$2" "$1.reset" && chmod "$3" "$1.reset" && mv -f "$1.reset" "$1"`, "sh", f.path, f.owner, f.mode), "restore "+f.path)
+			}
+			l.exec(t, nil, n, "sh", "-c", "rm -rf /var/lib/kmsctl /run/lock/kmsctl-*.lock")
+			must(t, l.exec(t, nil, n, "systemctl", "restart", "minkms"), "restart "+n)
+		}()
+	}
+	wg.Wait()
+	l.waitHealthy(t, 90*time.Second)
+}
+
+// waitHealthy polls `kmsctl status` until every node is healthy.
+func (l *lab) waitHealthy(t *testing.T, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last result
+	for time.Now().Before(deadline) {
+		last = l.kmsctl(t, nil, "status", "-i", l.inventory())
+		if last.code == 0 {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("lab not healthy after %s: %s", limit, last)
+}
+
+func (l *lab) inventory() string { return l.dir + "/inventory.yaml" }
+
+// file reads a file on a node.
+func (l *lab) file(t *testing.T, node, path string) string {
+	t.Helper()
+	return must(t, l.exec(t, nil, node, "cat", path), "cat "+path).stdout
+}
