@@ -236,11 +236,9 @@ func (r *runner) between(ctx context.Context) error {
 		r.emit(Event{Phase: PhaseBetween, Result: ResultWarn, Message: "no API key: cannot see the nodes' HSM entries; stage 2 relies on its canary node"})
 		return nil
 	}
-	for _, t := range r.targets {
-		if err := r.gate(context.WithoutCancel(ctx), t, Want{VaultEntry: true, ClusterSize: len(r.targets)}); err != nil {
-			return &HaltError{Node: t.Name, Phase: PhaseBetween, Cause: err, Restored: true,
-				Explain: "no local key was removed; every node still unseals with its local HSM"}
-		}
+	if err := r.checkAll(ctx, Want{VaultEntry: true, ClusterSize: len(r.targets), Steady: true}); err != nil {
+		return &HaltError{Node: nodeOf(err), Phase: PhaseBetween, Cause: err, Restored: true,
+			Explain: "no local key was removed; every node still unseals with its local HSM"}
 	}
 	r.emit(Event{Phase: PhaseBetween, Result: ResultOK, Message: "every node has a Vault HSM entry"})
 	return nil
@@ -248,12 +246,10 @@ func (r *runner) between(ctx context.Context) error {
 
 // verify re-checks the whole cluster at the end.
 func (r *runner) verify(ctx context.Context) error {
-	want := Want{VaultEntry: true, NoLocalHSM: !r.opts.Desired.KeepLocalHSM, ClusterSize: len(r.targets)}
-	for _, t := range r.targets {
-		if err := r.gate(context.WithoutCancel(ctx), t, want); err != nil {
-			return &HaltError{Node: t.Name, Phase: PhaseVerify, Cause: err, Restored: false,
-				Explain: "every step passed its gate but the final check did not: inspect the cluster with `kmsctl status`"}
-		}
+	want := Want{VaultEntry: true, NoLocalHSM: !r.opts.Desired.KeepLocalHSM, ClusterSize: len(r.targets), Steady: true}
+	if err := r.checkAll(ctx, want); err != nil {
+		return &HaltError{Node: nodeOf(err), Phase: PhaseVerify, Cause: err, Restored: false,
+			Explain: "every step passed its gate but the final check did not: inspect the cluster with `kmsctl status`"}
 	}
 	r.emit(Event{Phase: PhaseVerify, Result: ResultOK, Message: "cluster healthy on Vault"})
 	return nil
@@ -267,4 +263,23 @@ func (r *runner) nodeSummary(name string) *NodeSummary {
 	}
 	r.sum.Nodes = append(r.sum.Nodes, NodeSummary{Name: name, Stage1: "-", Stage2: "-"})
 	return &r.sum.Nodes[len(r.sum.Nodes)-1]
+}
+
+// checkAll gates every node at once (no restart, so no settle period).
+func (r *runner) checkAll(ctx context.Context, want Want) error {
+	names := make([]string, len(r.targets))
+	for i, t := range r.targets {
+		names[i] = t.Name
+	}
+	ctx = context.WithoutCancel(ctx)
+	return r.forAll(ctx, names, func(t *Target) error { return r.gate(ctx, t, want) })
+}
+
+// nodeOf names the first node a (joined) gate error is about.
+func nodeOf(err error) string {
+	var ge *GateError
+	if errors.As(err, &ge) {
+		return ge.Node
+	}
+	return "cluster"
 }
