@@ -10,12 +10,12 @@ import (
 	"github.com/kmsctl/kmsctl/migrate"
 )
 
-// digestsAndListing fingerprints every place a run may write on a node: the
+// fingerprint records every place a run may write on a node: the
 // files' digests and the listings of their directories, the backup
 // directory and the lock directory.
 func (l *lab) fingerprint(t *testing.T, node string) string {
 	t.Helper()
-	r := l.exec(t, nil, node, "sh", "-c", "sha256sum /etc/minkms/config.yaml /etc/default/minkms /var/lib/minkms/rek.json; ls -la --time-style=full-iso /etc/minkms /etc/default /run/lock /var/lib/kmsctl 2>&1")
+	r := l.exec(t, nil, node, "sh", "-c", "sha256sum /etc/minkms/config.yaml /etc/default/minkms /var/lib/minkms/rek.json; find /etc/minkms /etc/default /run/lock /var/lib/kmsctl -maxdepth 1 -printf '%p %s %m %u %T@\\n' 2>&1")
 	return r.stdout
 }
 

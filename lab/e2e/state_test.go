@@ -1,6 +1,11 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -9,8 +14,8 @@ import (
 
 // nodeFile is one file of a node as `lab up` left it.
 type nodeFile struct {
-	path, owner, mode string
-	data              []byte
+	Path, Owner, Mode string
+	Data              []byte
 }
 
 // snapshotPaths are the files a migration changes (and the sealed root key).
@@ -22,18 +27,33 @@ var (
 )
 
 // initialState records every node's files the first time a test asks, so
-// reset can put the lab back to its `up` state between tests.
+// reset can put the lab back to its `up` state between tests. The record is
+// kept in the lab directory, keyed by the lab's state file, so later test
+// processes on the same lab find the state of `up`, not that of a test.
 func (l *lab) initialState(t *testing.T) map[string][]nodeFile {
 	t.Helper()
 	snapOnce.Do(func() {
+		state, err := os.ReadFile(filepath.Join(l.dir, "state.json"))
+		if err != nil {
+			t.Fatalf("lab state: %v", err)
+		}
+		sum := sha256.Sum256(state)
+		file := filepath.Join(l.dir, "e2e-initial-"+hex.EncodeToString(sum[:8])+".json")
+		if b, err := os.ReadFile(file); err == nil && json.Unmarshal(b, &snapshot) == nil {
+			return
+		}
 		snapshot = map[string][]nodeFile{}
 		for _, n := range l.nodes {
 			for _, p := range snapshotPaths {
 				st := must(t, l.exec(t, nil, n, "stat", "-c", "%U:%G %a", p), "stat "+p)
 				owner, mode, _ := strings.Cut(strings.TrimSpace(st.stdout), " ")
 				data := must(t, l.exec(t, nil, n, "cat", p), "cat "+p).stdout
-				snapshot[n] = append(snapshot[n], nodeFile{path: p, owner: owner, mode: mode, data: []byte(data)})
+				snapshot[n] = append(snapshot[n], nodeFile{Path: p, Owner: owner, Mode: mode, Data: []byte(data)})
 			}
+		}
+		b, _ := json.Marshal(snapshot)
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatalf("save lab snapshot: %v", err)
 		}
 	})
 	return snapshot
@@ -53,7 +73,7 @@ func (l *lab) reset(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, f := range snap[n] {
-				must(t, l.exec(t, f.data, n, "sh", "-c", `cat > "$1.reset" && chown "$2" "$1.reset" && chmod "$3" "$1.reset" && mv -f "$1.reset" "$1"`, "sh", f.path, f.owner, f.mode), "restore "+f.path)
+				must(t, l.exec(t, f.Data, n, "sh", "-c", `cat > "$1.reset" && chown "$2" "$1.reset" && chmod "$3" "$1.reset" && mv -f "$1.reset" "$1"`, "sh", f.Path, f.Owner, f.Mode), "restore "+f.Path)
 			}
 			l.exec(t, nil, n, "sh", "-c", "rm -rf /var/lib/kmsctl /run/lock/kmsctl-*.lock")
 			must(t, l.exec(t, nil, n, "systemctl", "restart", "minkms"), "restart "+n)
