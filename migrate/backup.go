@@ -128,3 +128,18 @@ func mkdirPrivate(ctx context.Context, n remote.Node, dir string) error {
 	}
 	return nil
 }
+
+// ListRuns returns the run ids that have a backup directory on the node.
+func ListRuns(ctx context.Context, n remote.Node, base string) ([]string, error) {
+	res, err := n.Run(ctx, remote.Command{Args: []string{"find", base, "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-printf", "%f\\n"}, Sudo: true})
+	if err != nil {
+		return nil, fmt.Errorf("node %s: list backups: %w", n.Name(), err)
+	}
+	if res.ExitCode != 0 {
+		if strings.Contains(string(res.Stderr), "No such file") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("node %s: list backups: exit %d: %s", n.Name(), res.ExitCode, firstLine(res.Stderr))
+	}
+	return strings.Fields(string(res.Stdout)), nil
+}

@@ -2,6 +2,8 @@ package migrate
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -71,16 +73,34 @@ func (r *runner) cleanup(ctx context.Context) {
 			r.sum.BackupsKept = append(r.sum.BackupsKept, t.Name+":"+dir)
 			continue
 		}
-		n, err := DeleteKeyBackups(ctx, t.Node, t.BackupDir, r.opts.Run)
+		n, err := r.deleteAllKeyBackups(ctx, t)
 		if err != nil {
 			r.emit(Event{Phase: PhaseCleanup, Node: t.Name, Result: ResultWarn, Error: err.Error()})
 			continue
 		}
 		if n > 0 {
-			r.emit(Event{Phase: PhaseCleanup, Node: t.Name, Step: "backups", Result: ResultOK, Message: "deleted the backups holding the HSM key"})
+			r.emit(Event{Phase: PhaseCleanup, Node: t.Name, Step: "backups", Result: ResultOK, Message: fmt.Sprintf("deleted %d backups holding the HSM key", n)})
 		}
 	}
 	if r.opts.KeepBackups {
 		r.sum.Warnings = append(r.sum.Warnings, "--keep-backups: each kept env-file backup is a copy of the local HSM key; delete them when no longer needed")
 	}
+}
+
+// deleteAllKeyBackups removes the HSM-key backups of every run on the node,
+// not just this one: once the whole cluster runs on Vault, a copy of the key
+// left by an interrupted or halted earlier run is just as much a liability.
+func (r *runner) deleteAllKeyBackups(ctx context.Context, t *Target) (int, error) {
+	runs, err := ListRuns(ctx, t.Node, t.BackupDir)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	var errs []error
+	for _, run := range runs {
+		n, err := DeleteKeyBackups(ctx, t.Node, t.BackupDir, run)
+		total += n
+		errs = append(errs, err)
+	}
+	return total, errors.Join(errs...)
 }

@@ -175,6 +175,13 @@ func TestApplyInterruptFinishesNodeInFlight(t *testing.T) {
 		if _, err := Apply(context.Background(), s.targets(), opts2); err != nil {
 			t.Fatalf("stage %d: resume: %v", stage, err)
 		}
+		for _, n := range s.nodes {
+			for p, b := range n.files {
+				if strings.HasPrefix(p, DefaultBackupDir) && strings.Contains(string(b), "hsm:aes256") {
+					t.Fatalf("stage %d: %s keeps a key backup of the interrupted run: %s", stage, n.name, p)
+				}
+			}
+		}
 	}
 }
 

@@ -205,6 +205,8 @@ func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, err
 		delete(n.files, c.Args[3])
 		n.sim.mu.Unlock()
 		return remote.Result{}, nil
+	case strings.HasPrefix(args, "find "+DefaultBackupDir):
+		return n.listRuns(), nil
 	case strings.HasPrefix(args, "install -d"), strings.HasPrefix(args, "systemctl list-jobs"), strings.HasPrefix(args, "systemctl cancel"), strings.HasPrefix(args, "journalctl"):
 		return remote.Result{Stdout: []byte("")}, nil
 	}
@@ -309,4 +311,25 @@ func (a simAPI) ClusterStatus(context.Context) (*kmsapi.ClusterStatus, error) {
 		}
 	}
 	return cs, nil
+}
+
+// listRuns answers `find BACKUPDIR -mindepth 1 -maxdepth 1 -type d`.
+func (n *simNode) listRuns() remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for p := range n.files {
+		rest, ok := strings.CutPrefix(p, DefaultBackupDir+"/")
+		if !ok {
+			continue
+		}
+		run, _, _ := strings.Cut(rest, "/")
+		if !seen[run] {
+			seen[run] = true
+			out = append(out, run)
+		}
+	}
+	sort.Strings(out)
+	return remote.Result{Stdout: []byte(strings.Join(out, "\n") + "\n")}
 }
