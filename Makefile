@@ -20,7 +20,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo 'gofmt: files above need formatting'; exit 1)
 
 unit:
-	$(GO) test ./...
+	$(GO) test -count=1 ./...
 
 ## test: vet, unit tests, then every lab test against a real lab (Vault, sshd, systemd).
 test: vet unit lab-test
