@@ -146,7 +146,7 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 		Lock: migrate.LockInfo{Operator: host, PID: os.Getpid()}, Events: sink, Now: o.Now,
 	}
 	if !o.SkipVaultCheck {
-		mopts.Preflight = func(ctx context.Context) error { return vaultPreflight(ctx, sess, o.Secrets, o.Parallel) }
+		mopts.Preflight = func(ctx context.Context) ([]string, error) { return vaultPreflight(ctx, sess, o.Secrets, o.Parallel) }
 	}
 	_, err = migrate.Apply(ctx, sess.targets, mopts)
 	return rolloutExit(err, run)

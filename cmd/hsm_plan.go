@@ -40,7 +40,9 @@ func runPlan(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d 
 		return &ExitError{Code: code, Err: err}
 	}
 	if !o.SkipVaultCheck {
-		if err := vaultPreflight(ctx, sess, o.Secrets, o.Parallel); err != nil {
+		warnings, err := vaultPreflight(ctx, sess, o.Secrets, o.Parallel)
+		plan.Warnings = append(plan.Warnings, warnings...)
+		if err != nil {
 			plan.Warnings = append(plan.Warnings, "Vault checks failed, an apply would stop at its preflight: "+err.Error())
 		}
 	}

@@ -11,28 +11,34 @@ import (
 )
 
 // vaultPreflight runs the checks of `kmsctl vault check` (from the operator
-// and from every node) and fails with the failed checks' messages.
-func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions, parallel int) error {
+// and from every node). It returns the warnings, and fails with the failed
+// checks' messages.
+func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions, parallel int) ([]string, error) {
 	cfg, err := hsmPreflightConfig(ctx, sess, secrets)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep, err := preflight.Run(ctx, cfg, sess.conns, preflight.Options{Parallel: parallel})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if rep.Passed() {
-		return nil
-	}
-	var msgs []string
-	for _, c := range rep.Failed() {
+	var warnings, failures []string
+	for _, c := range rep.Checks {
 		m := c.Message
 		if c.Node != "" {
 			m = "node " + c.Node + ": " + m
 		}
-		msgs = append(msgs, m)
+		switch c.Status {
+		case preflight.Warn:
+			warnings = append(warnings, m)
+		case preflight.Fail:
+			failures = append(failures, m)
+		}
 	}
-	return fmt.Errorf("Vault checks failed (run `kmsctl vault check` for details): %s", strings.Join(msgs, "; "))
+	if len(failures) > 0 {
+		return warnings, fmt.Errorf("Vault checks failed (run `kmsctl vault check` for details): %s", strings.Join(failures, "; "))
+	}
+	return warnings, nil
 }
 
 // hsmPreflightConfig maps the inventory onto the preflight's Config.

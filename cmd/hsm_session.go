@@ -146,6 +146,9 @@ func desiredFrom(inv *inventory.Inventory, secrets inventory.SecretOptions, stag
 		k := v.Kubernetes
 		d.Vault.Kubernetes = &migrate.Kubernetes{Role: k.Role, JWT: k.JWT, Path: k.Path, Namespace: k.Namespace}
 	}
+	if block == "" && len(inv.Nodes()) > 0 {
+		block = inv.Nodes()[0].VaultBlock // node_defaults.vault_block
+	}
 	if block == "" {
 		block = inventory.VaultBlockHashiCorp
 	}

@@ -16,8 +16,9 @@ type Options struct {
 	// nodes' files no longer match it.
 	Saved     *Plan
 	HasAPIKey bool
-	// Preflight runs the Vault checks (from the operator and every node).
-	Preflight   func(ctx context.Context) error
+	// Preflight runs the Vault checks (from the operator and every node);
+	// it returns warnings to show and an error that stops the run.
+	Preflight   func(ctx context.Context) ([]string, error)
 	Gate        GateOptions
 	KeepBackups bool
 	ForceUnlock bool
@@ -176,8 +177,12 @@ func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 		return nil, fmt.Errorf("cluster not healthy: %w", err)
 	}
 	if r.opts.Preflight != nil {
-		if err := r.opts.Preflight(ctx); err != nil {
+		warnings, err := r.opts.Preflight(ctx)
+		if err != nil {
 			return nil, err
+		}
+		for _, w := range warnings {
+			r.emit(Event{Phase: PhasePreflight, Step: "vault", Result: ResultWarn, Message: w})
 		}
 	}
 	plan, err := PlanFromFacts(facts, r.targets, r.opts.Desired)
