@@ -103,7 +103,7 @@ func TestStatusParallelBound(t *testing.T) {
 		for _, name := range []string{"kms-1", "kms-2", "kms-3"} {
 			nodes = append(nodes, inventory.Node{Name: name, SSH: inventory.SSH{User: "root"}})
 		}
-		opts := &StatusOptions{NodeAPI: fakeAPIs(s.apis), Parallel: parallel, Timeout: time.Second}
+		opts := &StatusOptions{nodeDeps: nodeDeps{NodeAPI: fakeAPIs(s.apis), Parallel: parallel}, Timeout: time.Second}
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() { defer wg.Done(); collectStatus(context.Background(), opts, d, nodes, "") }()

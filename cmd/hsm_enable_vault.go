@@ -16,7 +16,7 @@ import (
 
 // HSMEnableVaultOptions are the inputs of `kmsctl hsm enable-vault`.
 type HSMEnableVaultOptions struct {
-	hsmDeps
+	nodeDeps
 	Output           string
 	DryRun           bool
 	PlanOut          string
@@ -64,7 +64,7 @@ Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
   kmsctl hsm enable-vault -i kms.yaml --stage2 together --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.hsmDeps = f.hsmDeps()
+			opts.nodeDeps = f.nodeDeps()
 			opts.Output, opts.Now, opts.StateDir = f.Global.Output, f.Now, stateDir()
 			opts.Confirm = f.IO.Confirm()
 			if runF != nil {
@@ -109,7 +109,7 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	sess, err := openSession(ctx, o.hsmDeps)
+	sess, err := openSession(ctx, o.nodeDeps)
 	if err != nil {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
 	}

@@ -13,7 +13,7 @@ import (
 
 // HSMRollbackOptions are the inputs of `kmsctl hsm rollback`.
 type HSMRollbackOptions struct {
-	hsmDeps
+	nodeDeps
 	Output      string
 	Run         string
 	Yes         bool
@@ -37,7 +37,7 @@ its run log.`,
 		Example: `  kmsctl hsm rollback -i kms.yaml --run 20261127T080102Z-3fa9c1`,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.hsmDeps = f.hsmDeps()
+			opts.nodeDeps = f.nodeDeps()
 			opts.Output, opts.Now, opts.StateDir, opts.Confirm = f.Global.Output, f.Now, stateDir(), f.IO.Confirm()
 			if runF != nil {
 				return runF(c.Context(), opts)
@@ -64,7 +64,7 @@ func runHSMRollback(ctx context.Context, o *HSMRollbackOptions) error {
 			return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}
 		}
 	}
-	sess, err := openSession(ctx, o.hsmDeps)
+	sess, err := openSession(ctx, o.nodeDeps)
 	if err != nil {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
 	}

@@ -12,25 +12,6 @@ import (
 	"github.com/kmsctl/kmsctl/remote"
 )
 
-// hsmDeps are the dependencies shared by the hsm commands.
-type hsmDeps struct {
-	IO            *IOStreams
-	Inventory     func() (*inventory.Inventory, error)
-	Dialer        func(DialerOptions) (remote.Dialer, error)
-	DialerOptions func(nodes []inventory.Node) DialerOptions
-	NodeAPI       func(dial kmsapi.DialFunc, apiURL string, opts kmsapi.Options) (NodeAPI, error)
-	APIKey        func() (string, error)
-	Secrets       inventory.SecretOptions
-	Parallel      int
-}
-
-func (f *Factory) hsmDeps() hsmDeps {
-	return hsmDeps{
-		IO: f.IO, Inventory: f.Inventory, Dialer: f.Dialer, DialerOptions: f.dialerOptions,
-		NodeAPI: f.NodeAPI, APIKey: f.APIKey, Secrets: f.secretOptions(), Parallel: f.Global.Parallel,
-	}
-}
-
 // hsmSession is one connection to every node of the inventory, reused by
 // every step of a run.
 type hsmSession struct {
@@ -46,7 +27,7 @@ type hsmSession struct {
 // Parallel at a time) and prepares each node's API client through its
 // tunnel. Any node that cannot be reached fails the session: a rollout
 // never starts on a partial cluster.
-func openSession(ctx context.Context, d hsmDeps) (*hsmSession, error) {
+func openSession(ctx context.Context, d nodeDeps) (*hsmSession, error) {
 	inv, err := d.Inventory()
 	if err != nil {
 		return nil, err

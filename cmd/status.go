@@ -15,22 +15,16 @@ import (
 
 // StatusOptions are the inputs of `kmsctl status`.
 type StatusOptions struct {
-	IO            *IOStreams
-	Inventory     func() (*inventory.Inventory, error)
-	Dialer        func(DialerOptions) (remote.Dialer, error)
-	DialerOptions func(nodes []inventory.Node) DialerOptions
-	NodeAPI       func(dial kmsapi.DialFunc, apiURL string, opts kmsapi.Options) (NodeAPI, error)
-	APIKey        func() (string, error)
-	Now           func() time.Time
-	Output        string
-	Parallel      int
-	Timeout       time.Duration
+	nodeDeps
+	Now     func() time.Time
+	Output  string
+	Timeout time.Duration
 	// Debugf prints --verbose details on stderr.
 	Debugf func(format string, args ...any)
 }
 
 func newCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{IO: f.IO}
+	opts := &StatusOptions{}
 	return &cobra.Command{
 		Use:   "status -i FILE",
 		Short: "Show every node's health, HSM state and the cluster view",
@@ -49,9 +43,8 @@ docs/exit-codes.md).`,
   MINIO_KMS_API_KEY=k1:... kmsctl status -i inventory.yaml -o json | jq .healthy`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.Inventory, opts.Dialer, opts.DialerOptions = f.Inventory, f.Dialer, f.dialerOptions
-			opts.NodeAPI, opts.APIKey, opts.Now = f.NodeAPI, f.APIKey, f.Now
-			opts.Output, opts.Parallel, opts.Timeout = f.Global.Output, f.Global.Parallel, f.Global.Timeout
+			opts.nodeDeps, opts.Now = f.nodeDeps(), f.Now
+			opts.Output, opts.Timeout = f.Global.Output, f.Global.Timeout
 			opts.Debugf = f.Debugf
 			if runF != nil {
 				return runF(c.Context(), opts)

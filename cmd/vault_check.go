@@ -19,17 +19,12 @@ const vaultRequestTimeout = 10 * time.Second
 
 // VaultCheckOptions are the inputs of `kmsctl vault check`.
 type VaultCheckOptions struct {
-	IO            *IOStreams
-	Inventory     func() (*inventory.Inventory, error)
-	Dialer        func(DialerOptions) (remote.Dialer, error)
-	DialerOptions func(nodes []inventory.Node) DialerOptions
-	// Secrets reads the approle secret id and the local JWT file.
-	Secrets inventory.SecretOptions
+	// nodeDeps.Secrets reads the approle secret id and the local JWT file.
+	nodeDeps
 	// Getenv reads the VAULT_* variables the check honours.
-	Getenv   func(string) string
-	Output   string
-	Parallel int
-	Timeout  time.Duration
+	Getenv  func(string) string
+	Output  string
+	Timeout time.Duration
 	// SkipNodes checks from the operator only (--skip-nodes).
 	SkipNodes bool
 	// Debugf prints --verbose details on stderr.
@@ -37,7 +32,7 @@ type VaultCheckOptions struct {
 }
 
 func newCmdVaultCheck(f *Factory, runF func(context.Context, *VaultCheckOptions) error) *cobra.Command {
-	opts := &VaultCheckOptions{IO: f.IO}
+	opts := &VaultCheckOptions{}
 	c := &cobra.Command{
 		Use:   "check -i FILE",
 		Short: "Prove the nodes' Vault login, policy and transit key work, changing nothing",
@@ -68,9 +63,8 @@ Exit status 0 when no check failed (warnings and skipped checks do not fail),
   kmsctl vault check -i inventory.yaml -o json | jq '.checks[] | select(.status == "fail")'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			opts.Inventory, opts.Dialer, opts.DialerOptions = f.Inventory, f.Dialer, f.dialerOptions
-			opts.Secrets, opts.Getenv, opts.Debugf = f.secretOptions(), f.Getenv, f.Debugf
-			opts.Output, opts.Parallel, opts.Timeout = f.Global.Output, f.Global.Parallel, f.Global.Timeout
+			opts.nodeDeps, opts.Getenv, opts.Debugf = f.nodeDeps(), f.Getenv, f.Debugf
+			opts.Output, opts.Timeout = f.Global.Output, f.Global.Timeout
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
