@@ -164,7 +164,7 @@ func (o *HSMEnableVaultOptions) confirm(ctx context.Context, sess *hsmSession, d
 	if err != nil {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
 	}
-	writePlanSummary(o.IO.ErrOut, o.IO.RenderOptions(), plan)
+	writePlanSummary(o.IO.ErrOut, o.IO.ErrRenderOptions(), plan)
 	ok, err := o.Confirm("Apply this plan to the cluster?")
 	if err != nil {
 		return err

@@ -37,7 +37,7 @@ func newEventSink(io_ *IOStreams, output, dir, run string) (migrate.EventSink, f
 	if output == outputJSON {
 		live = jsonLines(io_.Out)
 	} else {
-		live = &progress{w: io_.ErrOut, pt: render.NewPainter(io_.ErrOut, io_.RenderOptions())}
+		live = &progress{w: io_.ErrOut, pt: render.NewPainter(io_.ErrOut, io_.ErrRenderOptions())}
 	}
 	logf, err := openRunLog(dir, run)
 	if err != nil {

@@ -18,6 +18,8 @@ type IOStreams struct {
 	ErrOut io.Writer
 	// IsTTY: stdout is a terminal (tables get borders).
 	IsTTY bool
+	// ErrTTY: stderr is a terminal (live progress may be coloured).
+	ErrTTY bool
 	// InTTY: stdin is a terminal (secrets may be prompted for).
 	InTTY bool
 	// NoColor: NO_COLOR is set or --no-color was given.
@@ -31,6 +33,7 @@ func SystemIO() *IOStreams {
 		Out:     os.Stdout,
 		ErrOut:  os.Stderr,
 		IsTTY:   term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 		InTTY:   term.IsTerminal(int(os.Stdin.Fd())),
 		NoColor: os.Getenv("NO_COLOR") != "",
 	}
@@ -43,6 +46,11 @@ func (s *IOStreams) ColorEnabled() bool { return s.IsTTY && !s.NoColor }
 // RenderOptions tells render how stdout may be styled.
 func (s *IOStreams) RenderOptions() render.Options {
 	return render.Options{TTY: s.IsTTY, Color: s.ColorEnabled()}
+}
+
+// ErrRenderOptions tells render how stderr (progress) may be styled.
+func (s *IOStreams) ErrRenderOptions() render.Options {
+	return render.Options{TTY: s.ErrTTY, Color: s.ErrTTY && !s.NoColor}
 }
 
 // Prompt reads a secret from the terminal without echo; nil when stdin is
