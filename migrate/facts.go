@@ -65,7 +65,7 @@ func gatherOne(ctx context.Context, t *Target) (Facts, error) {
 	if err != nil {
 		return f, fmt.Errorf("node %s: read %s: %w", t.Name, t.ConfigPath, err)
 	}
-	f.Files.Config, f.ConfigInfo = cfg, info
+	f.Files.Config, f.ConfigInfo, f.Files.ConfigMode = cfg, info, info.Mode.Perm()
 	env, einfo, err := t.Node.ReadFile(ctx, t.EnvPath)
 	switch {
 	case isNotExist(err):

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 )
 
 // PlanSchema versions the saved plan and the dry-run JSON document.
@@ -128,6 +129,8 @@ type NodeFiles struct {
 	Role       string
 	ConfigPath string
 	Config     []byte
+	// ConfigMode is the config file's permission bits.
+	ConfigMode fs.FileMode
 	EnvPath    string
 	Env        []byte
 	// EnvMissing is true when the env file does not exist (systemd ignores
@@ -152,6 +155,9 @@ func PlanNode(f NodeFiles, d Desired) (NodePlan, error) {
 		Diff:     UnifiedDiff(f.ConfigPath, RedactConfig(f.Config), RedactConfig(cfg.Output), 3),
 		Block:    cfg.Path.String(),
 		Warnings: cfg.Warnings,
+	}
+	if cfg.Changed && f.ConfigMode&0o007 != 0 {
+		np.Stage1.Warnings = append(np.Stage1.Warnings, fmt.Sprintf("%s is readable by everyone (mode %04o); it will hold the approle secret, so kmsctl writes it as %04o", f.ConfigPath, f.ConfigMode, f.ConfigMode&^0o007))
 	}
 	np.newEnv = f.Env
 	np.Stage2 = FileChange{Path: f.EnvPath, Before: Digest(f.Env), After: Digest(f.Env)}

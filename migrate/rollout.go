@@ -225,7 +225,7 @@ func (r *runner) stage1(ctx context.Context, plan *Plan) error {
 			return err
 		}
 		t, f := r.byName[np.Name], r.facts[np.Name]
-		err := r.change(ctx, t, PhaseStage1, change{path: t.ConfigPath, old: f.Files.Config, new: np.NewConfig(), info: f.ConfigInfo, want: want})
+		err := r.change(ctx, t, PhaseStage1, change{path: t.ConfigPath, old: f.Files.Config, new: np.NewConfig(), info: f.ConfigInfo, secret: true, want: want})
 		if err != nil {
 			ns.Stage1 = "restored"
 			return err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kmsctl/kmsctl/remote"
 )
 
 var fastGate = GateOptions{Settle: 0, Timeout: 30 * time.Millisecond, RestartTimeout: 20 * time.Millisecond, Poll: time.Millisecond}
@@ -351,6 +353,30 @@ func TestRollbackRefusesNodeWithoutHSM(t *testing.T) {
 	for _, n := range s.nodes {
 		if !strings.Contains(string(n.files["/etc/minkms/config.yaml"]), "vault") {
 			t.Fatalf("%s: rollback changed a node it refused", n.name)
+		}
+	}
+}
+
+func TestApplyNeverWritesTheSecretWorldReadable(t *testing.T) {
+	s := newSim(3)
+	for _, n := range s.nodes {
+		n.infos["/etc/minkms/config.yaml"] = remote.FileInfo{Mode: 0o644, GID: 999}
+	}
+	facts := mustFacts(t, s)
+	plan, err := PlanFromFacts(facts, s.targets(), testDesired())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := plan.Nodes[0].Stage1.Warnings; len(w) == 0 || !strings.Contains(w[len(w)-1], "readable by everyone") {
+		t.Fatalf("plan must warn about a world-readable config: %v", w)
+	}
+	opts, _ := testOpts("run-m")
+	if _, err := Apply(context.Background(), s.targets(), opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range s.nodes {
+		if info := n.infos["/etc/minkms/config.yaml"]; info.Mode != 0o640 || info.GID != 999 {
+			t.Errorf("%s: config written as %04o gid %d, want 0640 gid 999", n.name, info.Mode, info.GID)
 		}
 	}
 }

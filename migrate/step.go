@@ -14,8 +14,11 @@ type change struct {
 	old, new []byte
 	info     remote.FileInfo
 	holdsKey bool
-	want     Want
-	explain  func(gateErr error) string
+	// secret: the new content holds a secret, so it is never written
+	// readable by everyone, whatever the old file's mode was.
+	secret  bool
+	want    Want
+	explain func(gateErr error) string
 }
 
 // change backs the file up, writes the new content atomically, restarts the
@@ -37,7 +40,11 @@ func (r *runner) change(ctx context.Context, t *Target, phase string, c change) 
 		return &HaltError{Node: t.Name, Phase: phase, Cause: err, Restored: true, Explain: "nothing was written on this node"}
 	}
 	step("backup", ResultOK, b.Backup)
-	if err := t.Node.WriteFileAtomic(ctx, c.path, c.new, writeOpts(c.info)); err != nil {
+	newOpts := writeOpts(c.info)
+	if c.secret {
+		newOpts.Mode &^= 0o007
+	}
+	if err := t.Node.WriteFileAtomic(ctx, c.path, c.new, newOpts); err != nil {
 		return r.restore(ctx, t, phase, c, b.Backup, fmt.Errorf("write %s: %w", c.path, err))
 	}
 	step("write", ResultOK, fmt.Sprintf("%s %s", c.path, Digest(c.new)))
