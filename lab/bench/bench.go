@@ -48,6 +48,11 @@ func newBench(o options) (*bench, error) {
 // all runs every case and returns the table rows; after a migrate case the
 // lab is put back to its up state.
 func (b *bench) all(ctx context.Context) ([]row, error) {
+	if b.o.plainRootBashrc {
+		if err := b.ctl.plainRootShell(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if !b.healthy(ctx) {
 		return nil, fmt.Errorf("lab %s is not healthy (kmsctl status exits non-zero)", b.o.dir)
 	}

@@ -161,3 +161,19 @@ func (c *labCtl) journals(ctx context.Context, since time.Time) (map[string]stri
 	})
 	return out, err
 }
+
+// plainRootBashrc is written to every node's /root/.bashrc by
+// -plain-root-bashrc. A node's /root is an overlay on the lab host's /root,
+// so without it every root SSH session (bash sources ~/.bashrc when started
+// by sshd) runs whatever the host's .bashrc runs (on the benchmark machine:
+// `pyenv init`, about 100 ms per session), which no key manager server does.
+const plainRootBashrc = "# kmsctl bench (-plain-root-bashrc): a server's root shell, not the lab host's\n"
+
+// plainRootShell gives every node a root .bashrc of its own. The file stays
+// until the lab is taken down (`lab down` removes the node's overlay).
+func (c *labCtl) plainRootShell(ctx context.Context) error {
+	return c.forNodes(func(n string) error {
+		_, err := c.exec(ctx, []byte(plainRootBashrc), n, "sh", "-c", "cat > /root/.bashrc")
+		return err
+	})
+}
