@@ -77,6 +77,16 @@ func (p *probe) unit(ctx context.Context) {
 func (p *probe) files(ctx context.Context) {
 	fr := &FilesReport{VaultBlocks: []string{}}
 	p.rep.Files = fr
+	// Each read is its own SSH session: read both at once.
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); p.envFile(ctx, fr) }()
+	go func() { defer wg.Done(); p.configFile(ctx, fr) }()
+	wg.Wait()
+}
+
+// envFile fills the env-file half of fr.
+func (p *probe) envFile(ctx context.Context, fr *FilesReport) {
 	env, _, err := p.conn.ReadFile(ctx, p.node.EnvFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -88,6 +98,10 @@ func (p *probe) files(ctx context.Context) {
 			fr.EnvError = err.Error()
 		}
 	}
+}
+
+// configFile fills the config half of fr.
+func (p *probe) configFile(ctx context.Context, fr *FilesReport) {
 	cfg, _, err := p.conn.ReadFile(ctx, p.node.Config)
 	if err != nil {
 		fr.ConfigError = err.Error()

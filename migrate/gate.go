@@ -35,6 +35,9 @@ type GateOptions struct {
 	Poll time.Duration
 }
 
+// firstPoll is the gate's first wait between probes.
+const firstPoll = 50 * time.Millisecond
+
 // DefaultGate suits the key manager: it is ready in seconds when healthy.
 var DefaultGate = GateOptions{Settle: 5 * time.Second, Timeout: 2 * time.Minute, RestartTimeout: 2 * time.Minute, Poll: 500 * time.Millisecond}
 
@@ -73,6 +76,9 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
 	defer cancel()
 	last := &GateError{Node: t.Name, Probe: "unit", Err: errors.New("not checked yet")}
+	// A healthy node is ready a fraction of a second after its restart:
+	// probe often at first, then back off to the configured interval.
+	wait := min(firstPoll, g.Poll)
 	for {
 		err := r.probe(ctx, t, want)
 		if err == nil {
@@ -84,8 +90,9 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 		select {
 		case <-ctx.Done():
 			return last
-		case <-time.After(g.Poll):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, g.Poll)
 	}
 }
 
