@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kmsctl/kmsctl/lab/internal/labdir"
 )
 
 // labInfo is what the driver needs from a lab directory: the nodes, the
@@ -54,41 +55,10 @@ func readLab(dir string) (*labInfo, error) {
 	if len(l.Nodes) == 0 || l.Vault.Server == "" || l.Vault.AppRole.SecretFile == "" {
 		return nil, fmt.Errorf("lab inventory %s: no nodes or no approle vault section", dir)
 	}
-	if l.Env, err = readEnvSh(filepath.Join(dir, "env.sh")); err != nil {
+	if l.Env, err = labdir.ReadEnv(filepath.Join(dir, "env.sh")); err != nil {
 		return nil, err
 	}
 	return l, nil
-}
-
-// readEnvSh reads the `export K='V'` lines `lab up` writes.
-func readEnvSh(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("lab env: %w", err)
-	}
-	defer f.Close()
-	var env []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export ")
-		if !ok {
-			continue
-		}
-		k, v, _ := strings.Cut(line, "=")
-		env = append(env, k+"="+unquote(v))
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("lab env %s: %w", path, err)
-	}
-	return env, nil
-}
-
-// unquote undoes labdir's POSIX single quoting ('it'\”s' -> it's).
-func unquote(v string) string {
-	if len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
-		return v
-	}
-	return strings.ReplaceAll(v[1:len(v)-1], `'\''`, `'`)
 }
 
 // without returns env minus the variable key.

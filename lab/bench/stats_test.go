@@ -50,12 +50,3 @@ func TestMaxRSS(t *testing.T) {
 		t.Fatal("want an error for a report without the line")
 	}
 }
-
-func TestUnquote(t *testing.T) {
-	tests := map[string]string{`'plain'`: "plain", `'it'\''s'`: "it's", `bare`: "bare", `''`: ""}
-	for in, want := range tests {
-		if got := unquote(in); got != want {
-			t.Errorf("unquote(%s) = %q, want %q", in, got, want)
-		}
-	}
-}

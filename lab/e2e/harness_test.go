@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kmsctl/kmsctl/lab/internal/labdir"
 )
 
 // lab is a running lab seen from a test.
@@ -76,23 +77,12 @@ func atoi(s string) int {
 	return n
 }
 
-// readEnvSh reads the `export K=V` lines of the lab's env.sh.
+// readEnvSh reads the lab's env.sh.
 func readEnvSh(t *testing.T, path string) []string {
 	t.Helper()
-	f, err := os.Open(path)
+	env, err := labdir.ReadEnv(path)
 	if err != nil {
-		t.Fatalf("lab env: %v", err)
-	}
-	defer f.Close()
-	var env []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export ")
-		if !ok {
-			continue
-		}
-		k, v, _ := strings.Cut(line, "=")
-		env = append(env, k+"="+strings.Trim(v, `"'`))
+		t.Fatal(err)
 	}
 	return env
 }

@@ -2,6 +2,7 @@ package labdir
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -51,4 +52,32 @@ func (l Layout) WriteEnv(vars [][2]string) error {
 // shellQuote single-quotes a value for POSIX shells.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ReadEnv reads back the `export K='V'` lines WriteEnv wrote, as K=V
+// strings ready for exec.Cmd.Env. Tests and the benchmark use it, so the
+// format has one reader next to its one writer.
+func ReadEnv(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("lab env: %w", err)
+	}
+	var env []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line, ok := strings.CutPrefix(strings.TrimSpace(line), "export ")
+		if !ok {
+			continue
+		}
+		k, v, _ := strings.Cut(line, "=")
+		env = append(env, k+"="+shellUnquote(v))
+	}
+	return env, nil
+}
+
+// shellUnquote undoes shellQuote ('it'\”s' -> it's).
+func shellUnquote(v string) string {
+	if len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
+		return v
+	}
+	return strings.ReplaceAll(v[1:len(v)-1], `'\''`, `'`)
 }
