@@ -87,6 +87,9 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 		if ge := (*GateError)(nil); errors.As(err, &ge) {
 			last = ge
 		}
+		if p := (*permanent)(nil); errors.As(err, &p) {
+			return last
+		}
 		select {
 		case <-ctx.Done():
 			return last
@@ -104,7 +107,13 @@ func (r *runner) probe(ctx context.Context, t *Target, want Want) error {
 		return fail("unit", err)
 	}
 	if !u.Running() {
-		return fail("unit", fmt.Errorf("%s is %s, restarts %d", t.Unit, u, u.NRestarts))
+		err := fail("unit", fmt.Errorf("%s is %s, restarts %d", t.Unit, u, u.NRestarts))
+		if u.ActiveState == "failed" {
+			// systemd gave up on the unit (e.g. start-limit-hit): waiting
+			// longer cannot help, fail the gate now.
+			return &permanent{err}
+		}
+		return err
 	}
 	if err := t.API.Ready(ctx); err != nil {
 		return fail("ready", err)
@@ -150,6 +159,11 @@ func (r *runner) settle(ctx context.Context, t *Target, first UnitState) error {
 	}
 	return nil
 }
+
+// permanent marks a probe failure that no amount of waiting will fix.
+type permanent struct{ error }
+
+func (p *permanent) Unwrap() error { return p.error }
 
 // checkCluster applies a gate's cluster expectations to one node's view.
 func checkCluster(cs *kmsapi.ClusterStatus, t *Target, want Want) error {

@@ -380,3 +380,22 @@ func TestApplyNeverWritesTheSecretWorldReadable(t *testing.T) {
 		}
 	}
 }
+
+// A unit that systemd gave up on ("failed") fails its gate at once instead
+// of after the gate timeout, and the restore still restarts it (reset-failed
+// clears the start limit).
+func TestGateFailsFastOnFailedUnit(t *testing.T) {
+	s := newSim(3)
+	s.nodes[0].failStart = true
+	opts, _ := testOpts("run-ff")
+	opts.Gate.Timeout = time.Minute
+	start := time.Now()
+	_, err := Apply(context.Background(), s.targets(), opts)
+	var he *HaltError
+	if !errors.As(err, &he) || !he.Restored {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("the gate waited %s for a failed unit", d)
+	}
+}

@@ -196,7 +196,7 @@ func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, err
 	switch {
 	case strings.HasPrefix(args, "systemctl show"):
 		return n.show(), nil
-	case strings.HasPrefix(args, "systemctl restart"):
+	case strings.Contains(args, "systemctl restart"):
 		return n.restart(ctx)
 	case strings.HasPrefix(args, "sh -c set -C"):
 		return n.createLock(c)
@@ -216,7 +216,8 @@ func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, err
 func (n *simNode) show() remote.Result {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
-	state := "ActiveState=activating\nSubState=auto-restart\nMainPID=0\n"
+	// a unit that cannot start ends "failed" (start-limit-hit) in systemd
+	state := "ActiveState=failed\nSubState=failed\nMainPID=0\n"
 	if n.running {
 		state = fmt.Sprintf("ActiveState=active\nSubState=running\nMainPID=%d\n", n.pid)
 	}

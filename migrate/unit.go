@@ -98,13 +98,16 @@ func ReadUnit(ctx context.Context, n remote.Node, unit string) (UnitState, error
 // manager that ignores SIGTERM would otherwise block the run forever.
 var ErrRestartTimeout = fmt.Errorf("restart did not finish in time")
 
-// RestartUnit runs `systemctl restart` as root, bounded by timeout. On
-// timeout the queued job is cancelled so the unit is not left half-stopped,
-// and an error wrapping ErrRestartTimeout is returned.
+// RestartUnit runs `systemctl reset-failed` and `systemctl restart` as root,
+// bounded by timeout. reset-failed clears systemd's start rate limit: a unit
+// that crash-looped (Restart=always) after a bad edit is "failed" with
+// start-limit-hit, and a plain restart of it, the restore, would be refused.
+// On timeout the queued job is cancelled so the unit is not left
+// half-stopped, and an error wrapping ErrRestartTimeout is returned.
 func RestartUnit(ctx context.Context, n remote.Node, unit string, timeout time.Duration) error {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := n.Run(rctx, remote.Command{Args: []string{"systemctl", "restart", "--", unitName(unit)}, Sudo: true})
+	res, err := n.Run(rctx, remote.Command{Args: []string{"sh", "-c", `systemctl reset-failed -- "$1" 2>/dev/null; exec systemctl restart -- "$1"`, "sh", unitName(unit)}, Sudo: true})
 	if rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 		cancelJobs(ctx, n, unit)
 		return fmt.Errorf("node %s: restart %s: %w after %s (does the key manager ignore SIGTERM? the unit has TimeoutStopSec=infinity)", n.Name(), unit, ErrRestartTimeout, timeout)

@@ -83,7 +83,7 @@ func TestPlannedConfigIsAcceptedByTheKeyManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, l.exec(t, res.Output, node, "sh", "-c", "cat > /etc/minkms/config.yaml.new && chown --reference=/etc/minkms/config.yaml /etc/minkms/config.yaml.new && chmod --reference=/etc/minkms/config.yaml /etc/minkms/config.yaml.new && mv /etc/minkms/config.yaml.new /etc/minkms/config.yaml"), "write planned config")
-	must(t, l.exec(t, nil, node, "systemctl", "restart", "minkms"), "restart")
+	l.restartUnit(t, node)
 	l.waitHealthy(t, 60*time.Second)
 	rek := l.file(t, node, "/var/lib/minkms/rek.json")
 	if !strings.Contains(rek, "vault:transit/minkms-sealing-key") {

@@ -85,7 +85,7 @@ func (l *lab) assertOnVault(t *testing.T) {
 			t.Errorf("%s: files still hold the HSM key: %s", n, r.stdout)
 		}
 	}
-	must(t, l.exec(t, nil, l.nodes[0], "systemctl", "restart", "minkms"), "restart")
+	l.restartUnit(t, l.nodes[0])
 	l.waitHealthy(t, 60*time.Second)
 }
 

@@ -76,7 +76,7 @@ func (l *lab) reset(t *testing.T) {
 				must(t, l.exec(t, f.Data, n, "sh", "-c", `cat > "$1.reset" && chown "$2" "$1.reset" && chmod "$3" "$1.reset" && mv -f "$1.reset" "$1"`, "sh", f.Path, f.Owner, f.Mode), "restore "+f.Path)
 			}
 			l.exec(t, nil, n, "sh", "-c", "rm -rf /var/lib/kmsctl /run/lock/kmsctl-*.lock")
-			must(t, l.exec(t, nil, n, "systemctl", "restart", "minkms"), "restart "+n)
+			l.restartUnit(t, n)
 		}()
 	}
 	wg.Wait()
@@ -104,4 +104,12 @@ func (l *lab) inventory() string { return l.dir + "/inventory.yaml" }
 func (l *lab) file(t *testing.T, node, path string) string {
 	t.Helper()
 	return must(t, l.exec(t, nil, node, "cat", path), "cat "+path).stdout
+}
+
+// restartUnit restarts the key manager on a node the way an operator would
+// after many restarts in a row: reset-failed first, so systemd's start rate
+// limit (5 starts in 10 s) does not refuse it.
+func (l *lab) restartUnit(t *testing.T, node string) {
+	t.Helper()
+	must(t, l.exec(t, nil, node, "sh", "-c", "systemctl reset-failed minkms 2>/dev/null; systemctl restart minkms"), "restart minkms on "+node)
 }
