@@ -1,37 +1,25 @@
 package migrate
 
 import (
-	"strings"
-
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 )
 
-// leaderOf returns the node that the cluster view calls leader.
+// leaderOf returns the cluster's leader when the view is consistent (see
+// kmsapi.ClusterStatus.Leader, which `kmsctl status` uses too).
 func leaderOf(cs *kmsapi.ClusterStatus) (kmsapi.NodeStatus, bool) {
-	for _, n := range cs.Up {
-		if strings.EqualFold(n.Role, "Leader") {
-			return n, true
-		}
+	id, ok := cs.Leader()
+	if !ok {
+		return kmsapi.NodeStatus{}, false
 	}
-	for _, n := range cs.Up {
-		if n.LeaderID >= 0 {
-			if l, ok := cs.Up[uint32(n.LeaderID)]; ok {
-				return l, true
-			}
-		}
-	}
-	return kmsapi.NodeStatus{}, false
+	return cs.Up[id], true
 }
 
 // findNode returns the cluster view's entry for the node with these
 // addresses (inventory address, --host of MINIO_KMS_OPTS).
 func findNode(cs *kmsapi.ClusterStatus, addrs []string) (kmsapi.NodeStatus, bool) {
 	for _, n := range cs.Up {
-		want := hostOnly(n.Host)
-		for _, a := range addrs {
-			if a != "" && strings.EqualFold(hostOnly(a), want) {
-				return n, true
-			}
+		if anySameHost(addrs, n.Host) {
+			return n, true
 		}
 	}
 	return kmsapi.NodeStatus{}, false

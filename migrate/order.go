@@ -49,18 +49,27 @@ func RestartOrder(nodes []NodeAddr, leaderHost string) ([]string, OrderSource, s
 	return append(order, leader), OrderFromCluster, leader
 }
 
-// matchHost returns the name of the node one of whose addresses equals host,
-// ignoring ports and case.
+// matchHost returns the name of the node one of whose addresses is host.
 func matchHost(nodes []NodeAddr, host string) string {
-	want := hostOnly(host)
 	for _, n := range nodes {
-		for _, a := range n.Addrs {
-			if a != "" && strings.EqualFold(hostOnly(a), want) {
-				return n.Name
-			}
+		if anySameHost(n.Addrs, host) {
+			return n.Name
 		}
 	}
 	return ""
+}
+
+// anySameHost reports whether one of addrs names the same host as host,
+// ignoring ports and case: the cluster view says "10.0.0.11:7373" where the
+// inventory says "10.0.0.11".
+func anySameHost(addrs []string, host string) bool {
+	want := hostOnly(host)
+	for _, a := range addrs {
+		if a != "" && strings.EqualFold(hostOnly(a), want) {
+			return true
+		}
+	}
+	return false
 }
 
 func hostOnly(hostport string) string {
