@@ -136,6 +136,9 @@ func TestSDKClusterStatus(t *testing.T) {
 	c.start(t)
 	c.wantHealthy(t, 1, 4*time.Second)
 	t.Logf("leader elected and seen by node 1 after %s", time.Since(begin).Round(10*time.Millisecond))
+	// A node reports its peers as of their last heartbeat, so node 2 may
+	// lag node 1 by a heartbeat or two; it must converge within a second.
+	c.wantHealthy(t, 2, time.Second)
 
 	s, err := c.status(t, 2)
 	if err != nil {
