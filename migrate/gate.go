@@ -35,8 +35,22 @@ type GateOptions struct {
 	Poll time.Duration
 }
 
-// firstPoll is the gate's first wait between probes.
-const firstPoll = 50 * time.Millisecond
+// The gate probes every firstPoll for the first fastPollFor after a restart
+// (a healthy node is ready a fraction of a second after it, and each idle
+// poll interval there is pure overhead), then backs off to GateOptions.Poll.
+const (
+	firstPoll   = 50 * time.Millisecond
+	fastPollFor = 2 * time.Second
+)
+
+// nextWait is the wait before the next probe, elapsed after the gate began
+// and wait being the last one.
+func nextWait(elapsed, wait, poll time.Duration) time.Duration {
+	if elapsed < fastPollFor {
+		return min(firstPoll, poll)
+	}
+	return min(max(2*wait, firstPoll), poll)
+}
 
 // DefaultGate suits the key manager: it is ready in seconds when healthy.
 var DefaultGate = GateOptions{Settle: 5 * time.Second, Timeout: 2 * time.Minute, RestartTimeout: 2 * time.Minute, Poll: 500 * time.Millisecond}
@@ -76,9 +90,7 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
 	defer cancel()
 	last := &GateError{Node: t.Name, Probe: "unit", Err: errors.New("not checked yet")}
-	// A healthy node is ready a fraction of a second after its restart:
-	// probe often at first, then back off to the configured interval.
-	wait := min(firstPoll, g.Poll)
+	began, wait := time.Now(), time.Duration(0)
 	for {
 		err := r.probe(ctx, t, want)
 		if err == nil {
@@ -90,12 +102,12 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 		if p := (*permanent)(nil); errors.As(err, &p) {
 			return last
 		}
+		wait = nextWait(time.Since(began), wait, g.Poll)
 		select {
 		case <-ctx.Done():
 			return last
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, g.Poll)
 	}
 }
 
