@@ -163,9 +163,10 @@ func Parse(file string, data []byte) (*Inventory, error) {
 	return inv, nil
 }
 
-// Digest is the hex SHA-256 of the file's bytes, recorded in plans so that a
-// plan made from another inventory is refused.
-func (inv *Inventory) Digest() string { return hex.EncodeToString(inv.digest[:]) }
+// Digest is the SHA-256 of the file's bytes as "sha256:<hex>" (the form plans
+// use for every digest), recorded in plans so that a plan made from another
+// inventory is refused.
+func (inv *Inventory) Digest() string { return "sha256:" + hex.EncodeToString(inv.digest[:]) }
 
 // Nodes returns every node in file order with the defaults applied.
 func (inv *Inventory) Nodes() []Node {

@@ -41,7 +41,7 @@ func TestParseValid(t *testing.T) {
 	if inv.Vault.Transit.MountPath() != "transit" || inv.Vault.AppRole.MountPath() != "approle" {
 		t.Errorf("mount paths: %q %q", inv.Vault.Transit.MountPath(), inv.Vault.AppRole.MountPath())
 	}
-	if len(inv.Digest()) != 64 {
+	if !strings.HasPrefix(inv.Digest(), "sha256:") || len(inv.Digest()) != 71 {
 		t.Errorf("digest %q", inv.Digest())
 	}
 }
@@ -90,7 +90,7 @@ func TestDigestIsOfBytes(t *testing.T) {
 		t.Error("a comment must change the digest")
 	}
 	sum := sha256.Sum256([]byte(minimal))
-	if a.Digest() != hex.EncodeToString(sum[:]) {
+	if a.Digest() != "sha256:"+hex.EncodeToString(sum[:]) {
 		t.Errorf("digest %s is not the SHA-256 of the file", a.Digest())
 	}
 }
