@@ -90,13 +90,20 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
 	defer cancel()
 	last := &GateError{Node: t.Name, Probe: "unit", Err: errors.New("not checked yet")}
-	began, wait := time.Now(), time.Duration(0)
+	began, wait, seen := time.Now(), time.Duration(0), false
 	for {
 		err := r.probe(ctx, t, want)
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() != nil && seen {
+			// The gate's deadline cut this probe short: its error says
+			// nothing about the node and would hide the failure that kept
+			// the gate waiting (and the advice drawn from it).
+			return last
+		}
 		if ge := (*GateError)(nil); errors.As(err, &ge) {
+			seen = true
 			last = ge
 		}
 		if p := (*permanent)(nil); errors.As(err, &p) {

@@ -399,3 +399,43 @@ func TestGateFailsFastOnFailedUnit(t *testing.T) {
 		t.Fatalf("the gate waited %s for a failed unit", d)
 	}
 }
+
+// TestSplitRuleAdviceSurvivesDeadlineMidProbe is the CI failure of
+// 2026-11-27: the gate's deadline fell inside a `systemctl show`, and that
+// probe's "context deadline exceeded" replaced the cluster failure that had
+// kept the gate waiting, so the halt gave the wrong advice.
+func TestSplitRuleAdviceSurvivesDeadlineMidProbe(t *testing.T) {
+	s := newSim(3)
+	s.rule = "primary"
+	for _, n := range s.nodes {
+		shows, blocked := 0, false
+		n.onShow = func(ctx context.Context) error {
+			s.mu.Lock()
+			keyGone := !bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY"))
+			s.mu.Unlock()
+			if !keyGone || blocked {
+				return nil
+			}
+			if shows++; shows < 2 {
+				return nil
+			}
+			// the second probe after the key is gone outlives the gate
+			blocked = true
+			<-ctx.Done()
+			return ctx.Err()
+		}
+	}
+	opts, _ := testOpts("run-sd")
+	_, err := Apply(context.Background(), s.targets(), opts)
+	var he *HaltError
+	if !errors.As(err, &he) || he.Phase != PhaseStage2 || !he.Restored {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(he.Explain, "--stage2 together") {
+		t.Fatalf("advice = %q (cause %v)", he.Explain, he.Cause)
+	}
+	var ge *GateError
+	if !errors.As(err, &ge) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("gate error = %v, want the probe that kept the gate waiting", ge)
+	}
+}

@@ -40,11 +40,12 @@ type simNode struct {
 	running   bool
 	restarts  int
 	pid       int
-	entries   map[string]bool // sealed REK entries
-	active    []string        // configured HSMs
-	failStart bool            // lab fault: exits at once when a Vault block is configured
-	hangStop  bool            // lab fault: ignores SIGTERM
-	onRestart func()          // hook for tests (e.g. cancel the run)
+	entries   map[string]bool                 // sealed REK entries
+	active    []string                        // configured HSMs
+	failStart bool                            // lab fault: exits at once when a Vault block is configured
+	hangStop  bool                            // lab fault: ignores SIGTERM
+	onRestart func()                          // hook for tests (e.g. cancel the run)
+	onShow    func(ctx context.Context) error // hook for tests: runs before `systemctl show`
 }
 
 const simConfig = "version: v1\n# admin\nadmin:\n  identity: h1:abc\n"
@@ -195,6 +196,11 @@ func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, err
 	args := strings.Join(c.Args, " ")
 	switch {
 	case strings.HasPrefix(args, "systemctl show"):
+		if n.onShow != nil {
+			if err := n.onShow(ctx); err != nil {
+				return remote.Result{}, err
+			}
+		}
 		return n.show(), nil
 	case strings.Contains(args, "systemctl restart"):
 		return n.restart(ctx)
