@@ -108,7 +108,7 @@ func RestartUnit(ctx context.Context, n remote.Node, unit string, timeout time.D
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res, err := n.Run(rctx, remote.Command{Args: []string{"sh", "-c", `systemctl reset-failed -- "$1" 2>/dev/null; exec systemctl restart -- "$1"`, "sh", unitName(unit)}, Sudo: true})
-	if rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+	if err != nil && rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 		cancelJobs(ctx, n, unit)
 		return fmt.Errorf("node %s: restart %s: %w after %s (does the key manager ignore SIGTERM? the unit has TimeoutStopSec=infinity)", n.Name(), unit, ErrRestartTimeout, timeout)
 	}

@@ -78,7 +78,9 @@ func (n *sshNode) exec(ctx context.Context, label string, args []string, stdin i
 	})
 	err = s.Run(ShellQuote(args...))
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
-	if !stop() {
+	if !stop() && err != nil {
+		// killed by ctx (a command that finished just before ctx ended
+		// keeps its result)
 		return res, n.opError(fmt.Errorf("%s: %w", label, ctx.Err()))
 	}
 	var exit *ssh.ExitError

@@ -127,7 +127,7 @@ func (s *testServer) session(nc ssh.NewChannel) {
 			cmd = exec.Command("/bin/sh", "-c", p.Command)
 			cmd.Env = append(os.Environ(), s.env...)
 			req.Reply(true, nil)
-			go s.run(cmd, ch, exited)
+			s.start(cmd, ch, exited)
 		case "signal":
 			s.mu.Lock()
 			s.signals++
@@ -146,19 +146,26 @@ func (s *testServer) session(nc ssh.NewChannel) {
 	}
 }
 
-func (s *testServer) run(cmd *exec.Cmd, ch ssh.Channel, exited chan struct{}) {
-	defer close(exited)
+// start starts cmd in the session's goroutine (so cmd.Process is set before
+// a "signal" request reads it) and waits for it in another.
+func (s *testServer) start(cmd *exec.Cmd, ch ssh.Channel, exited chan struct{}) {
 	stdin, _ := cmd.StdinPipe()
 	cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
 	if err := cmd.Start(); err != nil {
 		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ C uint32 }{127}))
 		ch.Close()
+		close(exited)
 		return
 	}
 	go func() {
 		io.Copy(stdin, ch)
 		stdin.Close()
 	}()
+	go s.wait(cmd, ch, exited)
+}
+
+func (s *testServer) wait(cmd *exec.Cmd, ch ssh.Channel, exited chan struct{}) {
+	defer close(exited)
 	cmd.Wait()
 	code := cmd.ProcessState.ExitCode()
 	if code < 0 {

@@ -61,9 +61,11 @@ func TestVaultEntryThenVaultOnly(t *testing.T) {
 	l.addVaultBlock(node, l.vaultBlock("hashicorp.vault", l.approle("LAB_APPROLE_ID", "LAB_APPROLE_SECRET_FILE")))
 	since := l.restart(node)
 	eventually(t, 20*time.Second, "a Vault entry in rek.json", func() bool { return l.hasVaultEntry(node) })
-	if j := l.journal(node, since); !strings.Contains(j, "unsealed with local") {
-		t.Errorf("first restart should unseal with local:\n%s", j)
-	}
+	// rek.json is saved before the line is logged, and journald reads it
+	// asynchronously: poll for it too.
+	eventually(t, 10*time.Second, `the first restart's journal line "unsealed with local"`, func() bool {
+		return strings.Contains(l.journal(node, since), "unsealed with local")
+	})
 	env := l.mustExec(node, "cat", envFile)
 	var kept []string
 	for _, line := range strings.Split(env, "\n") {
