@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // splitAdvice explains a canary that unsealed but could not rejoin: its peers
@@ -100,7 +102,7 @@ func (r *runner) stage2Together(ctx context.Context, pending []NodePlan) error {
 	}
 	down := r.opts.Now()
 	if err := r.forAll(ctx, written, func(t *Target) error {
-		if err := RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
+		if err := systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
 			return err
 		}
 		return r.gate(ctx, t, changes[t.Name].want)
@@ -124,7 +126,7 @@ func (r *runner) restoreAll(ctx context.Context, names []string, changes map[str
 		if err := t.Node.WriteFileAtomic(ctx, c.path, c.old, writeOpts(c.info)); err != nil {
 			return err
 		}
-		return RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
+		return systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
 	})
 	if err == nil {
 		err = r.forAll(ctx, names, func(t *Target) error { return r.gate(ctx, t, Want{ClusterSize: len(r.targets)}) })

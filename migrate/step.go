@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -48,7 +49,7 @@ func (r *runner) change(ctx context.Context, t *Target, phase string, c change) 
 		return r.restore(ctx, t, phase, c, b.Backup, fmt.Errorf("write %s: %w", c.path, err))
 	}
 	step("write", ResultOK, fmt.Sprintf("%s %s", c.path, Digest(c.new)))
-	if err := RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
+	if err := systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
 		return r.restore(ctx, t, phase, c, b.Backup, err)
 	}
 	step("restart", ResultOK, t.Unit)
@@ -80,11 +81,11 @@ func (r *runner) checkUnchanged(ctx context.Context, t *Target, c change) error 
 // restore puts the original bytes back after a failed step and proves the
 // node healthy again.
 func (r *runner) restore(ctx context.Context, t *Target, phase string, c change, backup string, cause error) error {
-	journal := Journal(ctx, t.Node, t.Unit, 20)
+	journal := systemd.Journal(ctx, t.Node, t.Unit, 20)
 	r.emit(Event{Phase: phase, Node: t.Name, Step: "restore", Result: ResultStart, Error: cause.Error()})
 	rerr := t.Node.WriteFileAtomic(ctx, c.path, c.old, writeOpts(c.info))
 	if rerr == nil {
-		rerr = RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
+		rerr = systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
 	}
 	if rerr == nil {
 		rerr = r.gate(ctx, t, Want{ClusterSize: len(r.targets)})
