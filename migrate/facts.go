@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
@@ -40,24 +39,12 @@ type Facts struct {
 // a time. File errors are fatal (nothing can be planned without them);
 // health problems are recorded for the preflight to judge.
 func GatherFacts(ctx context.Context, targets []*Target, parallel int) ([]Facts, error) {
-	if parallel < 1 {
-		parallel = 1
-	}
 	out := make([]Facts, len(targets))
-	errs := make([]error, len(targets))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i], errs[i] = gatherOne(ctx, t)
-		}()
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
+	err := remote.ForEach(targets, parallel, func(i int, t *Target) (err error) {
+		out[i], err = gatherOne(ctx, t)
+		return err
+	})
+	return out, err
 }
 
 func gatherOne(ctx context.Context, t *Target) (Facts, error) {
