@@ -33,6 +33,7 @@ type CertFiles struct {
 
 // VaultConfig is the Vault HSM block (hsm.hashicorp.vault or hsm.vault).
 type VaultConfig struct {
+	Kind       string // KindVault ("" too), KindOpenBao or KindMinKMS
 	Server     string
 	AppRole    *AppRoleAuth
 	Kubernetes *KubernetesAuth
@@ -61,9 +62,21 @@ type VaultTLS struct {
 	CA, Cert, Key string
 }
 
-// HSMName is the name of the Vault HSM as listed in rek.json and ClusterStatus.
+// Kinds of Vault-like HSM blocks; each is the first part of its HSMs' ids.
+const (
+	KindVault   = "vault"   // hsm.hashicorp.vault (or hsm.vault)
+	KindOpenBao = "openbao" // hsm.openssf.openbao
+	KindMinKMS  = "minkms"  // hsm.minio.minkms
+)
+
+// HSMName is the id of the HSM (its rek.json key and legacy name):
+// <kind>:<transit path>/<key>, e.g. vault:transit/minkms-sealing-key.
 func (v *VaultConfig) HSMName() string {
-	return "vault:" + v.Transit.Path + "/" + v.Transit.Key
+	kind := v.Kind
+	if kind == "" {
+		kind = KindVault
+	}
+	return kind + ":" + v.Transit.Path + "/" + v.Transit.Key
 }
 
 // LoadConfig reads and strictly parses the config file at path; vaultBlock is

@@ -75,6 +75,11 @@ func (h *LocalHSM) InterNodeKey(context.Context) ([]byte, error) {
 	return hmacSHA256(h.key, []byte(interNodeInput)), nil
 }
 
+// RootKeySeed implements HSM: HMAC-SHA256(local key, fixed input).
+func (h *LocalHSM) RootKeySeed(context.Context) ([]byte, error) {
+	return hmacSHA256(h.key, []byte(rootKeyInput)), nil
+}
+
 func (h *LocalHSM) aead() (cipher.AEAD, error) {
 	block, err := aes.NewCipher(h.key)
 	if err != nil {

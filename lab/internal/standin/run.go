@@ -128,12 +128,16 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	if by == "" {
 		by = hsms[0].Name()
 	}
-	logf("unsealed with %s", by)
+	logf("unsealed with %s", ReportName(s.HSMNames, by))
+	for _, h := range hsms {
+		logf("HSM  %s", ReportName(s.HSMNames, h.Name())) // as the product's start-up banner
+	}
 	client, err := peerClient(cfg.CA)
 	if err != nil {
 		return nil, faults, err
 	}
-	local := NodeStatus{Version: s.Version, Host: a.host, HSM: u.Sealed.Names(), HSMActive: names(hsms)}
+	local := NodeStatus{Version: s.Version, Host: a.host,
+		HSM: ReportNames(s.HSMNames, u.Sealed.Names()), HSMActive: ReportNames(s.HSMNames, names(hsms))}
 	auth := &peerAuth{rule: s.InternodeRule, keys: keys}
 	n := &node{args: a, settings: s, config: cfg, cluster: newCluster(s.NodeID, s.Peers, auth, client, local, logf)}
 	return n, faults, nil

@@ -1,0 +1,78 @@
+package labtest
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsctl/kmsctl/lab/internal/labdir"
+)
+
+// hsmLists returns one node's own ClusterStatus HSM lists (fields 19, 20).
+func (l *lab) hsmLists(node string) (labdir.HSMLists, error) {
+	c, err := labdir.NewKMSClient(l.dir, l.addr(node)+":7373", l.env["MINIO_KMS_API_KEY"])
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	all, err := labdir.ClusterHSMs(ctx, c)
+	if err != nil {
+		return labdir.HSMLists{}, err
+	}
+	for _, n := range l.state.Nodes {
+		if n.Name == node {
+			return all[uint32(n.Index)], nil
+		}
+	}
+	return labdir.HSMLists{}, nil
+}
+
+// namesUnder is the local HSM's and the Vault HSM's name under a naming.
+func namesUnder(naming string) (local, vault string) {
+	if naming == "product" {
+		return "hsm:minio:soft", "hsm:hashicorp:vault"
+	}
+	return "local", vaultHSM
+}
+
+// TestHSMNamesFault flips one node's naming with `lab fault NODE hsm-names`
+// and back with heal: after each restart the node reports its local HSM and
+// its Vault HSM under that naming, in its journal's banner and in
+// ClusterStatus, and still unseals (its rek.json is unchanged).
+func TestHSMNamesFault(t *testing.T) {
+	l := needLab(t)
+	node := l.last()
+	l.guardNode(node, configFile)
+	l.addVaultBlock(node, l.vaultBlock("hsm.hashicorp.vault", "approle"))
+	other := "product"
+	if l.env["LAB_HSM_NAMES"] == "product" {
+		other = "legacy"
+	}
+	for _, naming := range []string{other, l.env["LAB_HSM_NAMES"]} {
+		if naming == other {
+			l.fault("fault", node, "hsm-names", naming)
+		} else {
+			l.fault("heal", node, "hsm-names")
+		}
+		since := l.restart(node)
+		eventually(t, 30*time.Second, node+" ready", func() bool { return l.readyCode(node) == http.StatusOK })
+		local, vault := namesUnder(naming)
+		want := []string{local, vault}
+		var got labdir.HSMLists
+		eventually(t, 10*time.Second, "hsm lists under "+naming, func() bool {
+			var err error
+			got, err = l.hsmLists(node)
+			return err == nil && slices.Equal(got.Sealed, want) && slices.Equal(got.Configured, want)
+		})
+		j := l.journal(node, since)
+		for _, name := range want {
+			if !strings.Contains(j, "HSM  "+name+"\n") {
+				t.Errorf("%s: journal lacks the banner line for %s:\n%s", naming, name, j)
+			}
+		}
+	}
+}
