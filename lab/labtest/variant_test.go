@@ -46,8 +46,8 @@ func namesUnder(naming string) (local, vault string) {
 func TestHSMNamesFault(t *testing.T) {
 	l := needLab(t)
 	node := l.last()
-	l.guardNode(node, configFile)
-	l.addVaultBlock(node, l.vaultBlock("hsm.hashicorp.vault", "approle"))
+	l.guardNode(node, configFile, rekFile)
+	l.addVaultBlock(node, l.vaultBlock("hashicorp.vault", l.approle("LAB_APPROLE_ID", "LAB_APPROLE_SECRET_FILE")))
 	other := "product"
 	if l.env["LAB_HSM_NAMES"] == "product" {
 		other = "legacy"
@@ -74,5 +74,43 @@ func TestHSMNamesFault(t *testing.T) {
 				t.Errorf("%s: journal lacks the banner line for %s:\n%s", naming, name, j)
 			}
 		}
+	}
+}
+
+// TestUnsealPolicyFault: a Vault block with a wrong secret id fails the
+// start under unseal: all; after `lab fault NODE unseal any` the node starts
+// on its local key, its journal carries Vault's error, ClusterStatus lists
+// the Vault HSM as configured but without a sealed entry, and rek.json has
+// no Vault entry.
+func TestUnsealPolicyFault(t *testing.T) {
+	l := needLab(t)
+	node := l.last()
+	l.guardNode(node, configFile, rekFile)
+	l.addVaultBlock(node, l.vaultBlock("hashicorp.vault", "approle:\n  id: "+l.env["LAB_APPROLE_ID"]+"\n  secret: not-the-secret-id\n"))
+	local, vault := namesUnder(l.env["LAB_HSM_NAMES"])
+
+	l.fault("fault", node, "unseal", "all")
+	since := l.restart(node)
+	eventually(t, 20*time.Second, "journal with Vault's login error", func() bool {
+		return strings.Contains(l.journal(node, since), "cannot unseal: vault:transit/minkms-sealing-key: login")
+	})
+	if l.readyCode(node) == http.StatusOK {
+		t.Error("ready under unseal: all with a broken Vault block")
+	}
+
+	l.fault("fault", node, "unseal", "any")
+	since = l.restart(node)
+	eventually(t, 30*time.Second, node+" ready on its local key", func() bool { return l.readyCode(node) == http.StatusOK })
+	var got labdir.HSMLists
+	eventually(t, 10*time.Second, "hsm lists", func() bool {
+		var err error
+		got, err = l.hsmLists(node)
+		return err == nil && slices.Equal(got.Sealed, []string{local}) && slices.Equal(got.Configured, []string{local, vault})
+	})
+	if j := l.journal(node, since); !strings.Contains(j, "HSM "+vault+" is not available, starting without it") {
+		t.Errorf("journal lacks the failed HSM line:\n%s", j)
+	}
+	if e := l.hsmEntries(node); !slices.Equal(e, []string{"local"}) {
+		t.Errorf("rek.json entries %v, want local only", e)
 	}
 }

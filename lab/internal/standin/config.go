@@ -26,6 +26,14 @@ type Config struct {
 	Vault         *VaultConfig
 }
 
+// VaultHSMs lists the config's Vault-like HSM blocks in HSM order.
+func (c *Config) VaultHSMs() []*VaultConfig {
+	if c.Vault == nil {
+		return nil
+	}
+	return []*VaultConfig{c.Vault}
+}
+
 // CertFiles names one TLS key pair of the node's HTTPS server.
 type CertFiles struct {
 	Key, Cert string

@@ -116,11 +116,12 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	if err != nil {
 		return nil, faults, err
 	}
-	hsms, keys, err := openHSMs(ctx, cfg, getenv)
+	hsms, configured, err := openHSMs(ctx, cfg, getenv, s, logf)
 	if err != nil {
 		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
 	}
-	u, err := Unseal(ctx, a.volume, hsms, logf)
+	policy := SealPolicy{Tolerant: s.Unseal == UnsealAny, RecreateRemoved: s.RestartRecreatesRemoved}
+	u, err := UnsealWith(ctx, a.volume, hsms, policy, logf)
 	if err != nil {
 		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
 	}
@@ -132,47 +133,83 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	for _, h := range hsms {
 		logf("HSM  %s", ReportName(s.HSMNames, h.Name())) // as the product's start-up banner
 	}
+	keys, err := interNodeKeys(ctx, hsms)
+	if err != nil {
+		return nil, faults, err
+	}
 	client, err := peerClient(cfg.CA)
 	if err != nil {
 		return nil, faults, err
 	}
 	local := NodeStatus{Version: s.Version, Host: a.host,
-		HSM: ReportNames(s.HSMNames, u.Sealed.Names()), HSMActive: ReportNames(s.HSMNames, names(hsms))}
+		HSM: ReportNames(s.HSMNames, u.Sealed.Names()), HSMActive: ReportNames(s.HSMNames, configured)}
 	auth := &peerAuth{rule: s.InternodeRule, keys: keys}
 	n := &node{args: a, settings: s, config: cfg, cluster: newCluster(s.NodeID, s.Peers, auth, client, local, logf)}
 	return n, faults, nil
 }
 
-// openHSMs builds the configured HSMs, local (the primary) first, and derives
-// their inter-node keys; a Vault HSM that cannot HMAC fails here.
-func openHSMs(ctx context.Context, cfg *Config, getenv func(string) string) ([]HSM, []InterNodeKey, error) {
+// openHSMs builds the configured HSMs, local (the primary) first, and checks
+// each with the HMAC that derives its inter-node key. It returns the HSMs
+// that work and the ids of all configured ones. Under unseal: all any
+// failure fails the start; under unseal: any a failing HSM is logged (with
+// Vault's error) and left out, and the start fails only when none works.
+func openHSMs(ctx context.Context, cfg *Config, getenv func(string) string, s *Settings, logf func(string, ...any)) ([]HSM, []string, error) {
 	var hsms []HSM
+	var configured []string
 	if v := getenv(LocalKeyEnv); v != "" {
 		h, err := ParseLocalKey(v)
 		if err != nil {
 			return nil, nil, err
 		}
-		hsms = append(hsms, h)
+		hsms, configured = append(hsms, h), append(configured, h.Name())
 	}
-	if cfg.Vault != nil {
-		h, err := NewVaultHSM(ctx, cfg.Vault)
-		if err != nil {
+	var failures []string
+	for _, vc := range cfg.VaultHSMs() {
+		configured = append(configured, vc.HSMName())
+		h, err := openVaultHSM(ctx, vc)
+		if err != nil && s.Unseal != UnsealAny {
 			return nil, nil, err
+		}
+		if err != nil {
+			logf("HSM %s is not available, starting without it: %v", ReportName(s.HSMNames, vc.HSMName()), err)
+			failures = append(failures, err.Error())
+			continue
 		}
 		hsms = append(hsms, h)
 	}
-	if len(hsms) == 0 {
+	if len(configured) == 0 {
 		return nil, nil, fmt.Errorf("no HSM configured: %s is not set and the config has no Vault block", LocalKeyEnv)
 	}
+	if len(hsms) == 0 {
+		return nil, nil, fmt.Errorf("no configured HSM is available: %s", strings.Join(failures, "; "))
+	}
+	return hsms, configured, nil
+}
+
+// openVaultHSM logs in and proves the transit key can HMAC (a Vault HSM
+// that cannot HMAC cannot derive the inter-node key).
+func openVaultHSM(ctx context.Context, vc *VaultConfig) (HSM, error) {
+	h, err := NewVaultHSM(ctx, vc)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.InterNodeKey(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// interNodeKeys derives the inter-node key of every working HSM.
+func interNodeKeys(ctx context.Context, hsms []HSM) ([]InterNodeKey, error) {
 	keys := make([]InterNodeKey, 0, len(hsms))
 	for _, h := range hsms {
 		k, err := h.InterNodeKey(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		keys = append(keys, InterNodeKey{HSM: h.Name(), Key: k})
 	}
-	return hsms, keys, nil
+	return keys, nil
 }
 
 func names(hsms []HSM) []string {
