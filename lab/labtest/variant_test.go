@@ -3,12 +3,14 @@ package labtest
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kmsctl/kmsctl/lab/internal/labdir"
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 )
 
 // hsmLists returns one node's own ClusterStatus HSM lists (fields 19, 20).
@@ -113,4 +115,47 @@ func TestUnsealPolicyFault(t *testing.T) {
 	if e := l.hsmEntries(node); !slices.Equal(e, []string{"local"}) {
 		t.Errorf("rek.json entries %v, want local only", e)
 	}
+}
+
+// TestDerivedAdminIdentity: a node whose config.yaml has no admin.identity
+// prints the root API key derived from its local HSM key (`API Key k1:...`),
+// accepts it for admin commands and refuses others. In a lab made with
+// --admin-identity derived that key is env.sh's MINIO_KMS_API_KEY on every
+// node; otherwise the test removes one node's admin block.
+func TestDerivedAdminIdentity(t *testing.T) {
+	l := needLab(t)
+	hsmKey, err := l.dir.ReadSecret(labdir.SecretHSMKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := standin.LocalRootAPIKey(strings.TrimSpace(hsmKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := l.last()
+	if l.env["LAB_ADMIN_IDENTITY"] == "derived" {
+		if l.env["MINIO_KMS_API_KEY"] != want.String() {
+			t.Fatal("env.sh's API key is not the key derived from the local HSM key")
+		}
+	} else {
+		l.guardNode(node, configFile)
+		cfg := l.mustExec(node, "cat", configFile)
+		noAdmin := regexp.MustCompile(`(?m)^admin:\n(  .*\n)+`).ReplaceAllString(cfg, "")
+		if noAdmin == cfg {
+			t.Fatalf("no admin block to remove in:\n%s", cfg)
+		}
+		l.writeNodeFile(node, configFile, "640", "root", "minkms-user", []byte(noAdmin))
+		l.restart(node)
+		eventually(t, 30*time.Second, node+" ready", func() bool { return l.readyCode(node) == http.StatusOK })
+		if _, err := l.clusterStatus(node); err == nil {
+			t.Error("the pinned lab API key still works on a node without admin.identity")
+		}
+	}
+	if j := l.journal(node, time.Time{}); !strings.Contains(j, "API Key "+want.String()+"\n") {
+		t.Errorf("%s's journal lacks the derived API key line", node)
+	}
+	eventually(t, 10*time.Second, "ClusterStatus with the derived key", func() bool {
+		_, err := l.clusterStatusWith(node, want.String())
+		return err == nil
+	})
 }

@@ -11,7 +11,7 @@ import (
 // api serves the node's public HTTPS endpoints and the lab's inter-node ones.
 type api struct {
 	cluster *Cluster
-	admin   mtls.Identity // zero: nobody is admin
+	admin   mtls.Identity // admin.identity or the derived root API key's identity
 	version string
 	host    string
 }

@@ -20,7 +20,7 @@ const (
 // Config is the parsed key-manager config file. It holds only what the
 // documented format allows, so that a wrong edit by kmsctl cannot slip through.
 type Config struct {
-	AdminIdentity string // h1:... or "" (nobody is admin)
+	AdminIdentity string // h1:... or "" (the root API key derived from the first HSM is admin)
 	Certs         []CertFiles
 	CA            string // PEM file used to verify peers; "" means system roots
 	Vault         *VaultConfig

@@ -95,7 +95,29 @@ type node struct {
 	args     serverArgs
 	settings *Settings
 	config   *Config
+	admin    mtls.Identity
 	cluster  *Cluster
+}
+
+// adminIdentity is the config's admin.identity or, without one, the identity
+// of the root API key derived from the node's first working HSM, which is
+// printed as the product's banner prints its root credentials. This is the
+// lab's model: the product's derivation is UNCONFIRMED.
+func adminIdentity(ctx context.Context, cfg *Config, first HSM, logf func(string, ...any)) (mtls.Identity, error) {
+	if cfg.AdminIdentity != "" {
+		return mtls.ParseIdentity(cfg.AdminIdentity) // validated by ParseConfig
+	}
+	seed, err := first.RootKeySeed(ctx)
+	if err != nil {
+		return mtls.Identity{}, fmt.Errorf("derive root API key from %s: %w", first.Name(), err)
+	}
+	key, err := RootAPIKey(seed)
+	if err != nil {
+		return mtls.Identity{}, err
+	}
+	logf("no admin.identity in the config: root API key derived from HSM %s", first.Name())
+	logf("API Key %s", key.String())
+	return key.Identity(), nil
 }
 
 // start reads settings, faults and config, unseals the REK and prepares the
@@ -137,6 +159,10 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	if err != nil {
 		return nil, faults, err
 	}
+	admin, err := adminIdentity(ctx, cfg, hsms[0], logf)
+	if err != nil {
+		return nil, faults, err
+	}
 	client, err := peerClient(cfg.CA)
 	if err != nil {
 		return nil, faults, err
@@ -144,7 +170,7 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	local := NodeStatus{Version: s.Version, Host: a.host,
 		HSM: ReportNames(s.HSMNames, u.Sealed.Names()), HSMActive: ReportNames(s.HSMNames, configured)}
 	auth := &peerAuth{rule: s.InternodeRule, keys: keys}
-	n := &node{args: a, settings: s, config: cfg, cluster: newCluster(s.NodeID, s.Peers, auth, client, local, logf)}
+	n := &node{args: a, settings: s, config: cfg, admin: admin, cluster: newCluster(s.NodeID, s.Peers, auth, client, local, logf)}
 	return n, faults, nil
 }
 
@@ -262,8 +288,7 @@ func (n *node) serve(ctx context.Context, started time.Time, f Faults, signals <
 		logf("%v", err)
 		return exitFailed
 	}
-	admin, _ := mtls.ParseIdentity(n.config.AdminIdentity) // validated by ParseConfig
-	a := &api{cluster: n.cluster, admin: admin, version: n.settings.Version, host: n.args.host}
+	a := &api{cluster: n.cluster, admin: n.admin, version: n.settings.Version, host: n.args.host}
 	ln, err := net.Listen("tcp", listenAddr(n.args.host))
 	if err != nil {
 		logf("listen: %v", err)
