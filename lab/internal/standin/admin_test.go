@@ -68,4 +68,3 @@ func TestDerivedAdminIdentity(t *testing.T) {
 		t.Fatalf("the local-derived key after the local key went: %v", err)
 	}
 }
-
