@@ -3,7 +3,6 @@ package standin
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -163,7 +162,7 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	if err != nil {
 		return nil, faults, err
 	}
-	client, err := peerClient(cfg.CA)
+	client, err := peerClient(cfg)
 	if err != nil {
 		return nil, faults, err
 	}
@@ -246,19 +245,20 @@ func names(hsms []HSM) []string {
 	return out
 }
 
-// peerClient verifies peers with the config's tls.ca, or the system roots.
-func peerClient(caFile string) (*http.Client, error) {
+// peerClient verifies peers with the config's tls.ca (file or directory), or
+// the system roots; a node without TLS settings cannot verify its peers'
+// self-signed certificates and relies on the inter-node key alone.
+func peerClient(cfg *Config) (*http.Client, error) {
 	conf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+	switch {
+	case cfg.CA != "":
+		pool, err := caPool(cfg.CA)
 		if err != nil {
-			return nil, fmt.Errorf("tls.ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca %s: no PEM certificate", caFile)
+			return nil, err
 		}
 		conf.RootCAs = pool
+	case cfg.SelfSigned():
+		conf.InsecureSkipVerify = true
 	}
 	tr := &http.Transport{TLSClientConfig: conf, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}
 	return &http.Client{Transport: tr, Timeout: peerTimeout}, nil
@@ -267,8 +267,17 @@ func peerClient(caFile string) (*http.Client, error) {
 // serverTLS loads the node's certificates; client certificates are requested
 // (for the admin identity) but not verified against a CA, as API keys are
 // self-signed.
-func serverTLS(cfg *Config) (*tls.Config, error) {
+func serverTLS(cfg *Config, host string, logf func(string, ...any)) (*tls.Config, error) {
 	conf := &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert}
+	if cfg.SelfSigned() {
+		cert, err := selfSigned(host)
+		if err != nil {
+			return nil, err
+		}
+		logf("no TLS settings in the config: serving a self-signed certificate (clients must skip verification)")
+		conf.Certificates = []tls.Certificate{cert}
+		return conf, nil
+	}
 	for _, c := range cfg.Certs {
 		cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
 		if err != nil {
@@ -283,7 +292,7 @@ func serverTLS(cfg *Config) (*tls.Config, error) {
 // end or the crash-after fault.
 func (n *node) serve(ctx context.Context, started time.Time, f Faults, signals <-chan os.Signal, logger *log.Logger) int {
 	logf := logger.Printf
-	tlsConf, err := serverTLS(n.config)
+	tlsConf, err := serverTLS(n.config, n.args.host, logf)
 	if err != nil {
 		logf("%v", err)
 		return exitFailed
