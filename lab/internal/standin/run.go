@@ -96,6 +96,7 @@ type node struct {
 	config   *Config
 	admin    mtls.Identity
 	cluster  *Cluster
+	writer   *writer
 }
 
 // adminIdentity is the config's admin.identity or, without one, the identity
@@ -169,7 +170,14 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	local := NodeStatus{Version: s.Version, Host: a.host,
 		HSM: ReportNames(s.HSMNames, u.Sealed.Names()), HSMActive: ReportNames(s.HSMNames, configured)}
 	auth := &peerAuth{rule: s.InternodeRule, keys: keys}
-	n := &node{args: a, settings: s, config: cfg, admin: admin, cluster: newCluster(s.NodeID, s.Peers, auth, client, local, logf)}
+	st, err := openStore(a.volume, s.HSMNames, u, hsms, configured)
+	if err != nil {
+		return nil, faults, err
+	}
+	cluster := newCluster(s.NodeID, s.Peers, auth, client, local, logf)
+	st.onSealed = cluster.setSealed
+	n := &node{args: a, settings: s, config: cfg, admin: admin, cluster: cluster,
+		writer: &writer{cluster: cluster, store: st, logf: logf}}
 	return n, faults, nil
 }
 
@@ -297,7 +305,7 @@ func (n *node) serve(ctx context.Context, started time.Time, f Faults, signals <
 		logf("%v", err)
 		return exitFailed
 	}
-	a := &api{cluster: n.cluster, admin: n.admin, version: n.settings.Version, host: n.args.host}
+	a := &api{cluster: n.cluster, writer: n.writer, admin: n.admin, version: n.settings.Version, host: n.args.host}
 	ln, err := net.Listen("tcp", listenAddr(n.args.host))
 	if err != nil {
 		logf("listen: %v", err)

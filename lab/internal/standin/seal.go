@@ -53,27 +53,36 @@ func SaveSealed(volume string, s *Sealed) error {
 	if err != nil {
 		return fmt.Errorf("encode sealed key: %w", err)
 	}
+	if err := writeAtomic(volume, rekFile, append(data, '\n')); err != nil {
+		return fmt.Errorf("write sealed key: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic writes VOLUME/name through a temp file in the volume, fsync
+// and rename, then syncs the directory.
+func writeAtomic(volume, name string, data []byte) error {
 	if err := os.MkdirAll(volume, 0o700); err != nil {
 		return fmt.Errorf("volume: %w", err)
 	}
-	tmp, err := os.CreateTemp(volume, ".rek.json.*")
+	tmp, err := os.CreateTemp(volume, "."+name+".*")
 	if err != nil {
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(volume, rekFile)); err != nil {
-		return fmt.Errorf("write sealed key: %w", err)
+	if err := os.Rename(tmp.Name(), filepath.Join(volume, name)); err != nil {
+		return err
 	}
 	if dir, err := os.Open(volume); err == nil {
 		dir.Sync()
