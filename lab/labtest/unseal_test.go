@@ -15,6 +15,7 @@ const (
 	envFile    = "/etc/default/minkms"
 	configFile = "/etc/minkms/config.yaml"
 	rekFile    = "/var/lib/minkms/rek.json"
+	dbFile     = "/var/lib/minkms/db.json"
 	vaultHSM   = "vault:transit/minkms-sealing-key"
 )
 
