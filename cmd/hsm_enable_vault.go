@@ -54,10 +54,10 @@ A node that fails its gate is restored from its backup and the run stops.
 Interrupted runs resume where they stopped. With --dry-run nothing on any node
 changes: the plan shows every file diff (secrets redacted) and the order.
 
-Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
---detailed-exitcode, changes pending), 4 preflight failed (nothing changed),
-5 halted with the failing node restored, 6 interrupted, 7 restore failed
-(operator action needed). See docs/exit-codes.md.`,
+Exit status: 0 done (or nothing to do), 2 with --dry-run --detailed-exitcode:
+changes pending, 4 preflight failed (nothing changed), 5 halted with the
+failing node restored, 6 interrupted, 7 restore failed (operator action
+needed), 64 usage (bad flag, invalid inventory or plan). See docs/exit-codes.md.`,
 		Example: `  kmsctl hsm enable-vault -i kms.yaml --dry-run --out plan.json
   kmsctl hsm enable-vault -i kms.yaml --plan plan.json
   kmsctl hsm enable-vault -i kms.yaml --yes -o json > run.jsonl
@@ -77,7 +77,7 @@ Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and change nothing on any node")
 	fl.StringVar(&opts.PlanOut, "out", "", "with --dry-run: save the plan (no secrets) to this file")
 	fl.StringVar(&opts.PlanIn, "plan", "", "apply only if the nodes still match this saved plan")
-	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending, 1 on error")
+	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending (usage errors exit 64)")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation (CI)")
 	fl.StringVar(&opts.Stage2, "stage2", string(migrate.Stage2Rolling), "how the local HSM key is removed: rolling (canary, then one node at a time) or together (all nodes at once, with a short outage)")
 	fl.StringVar(&opts.VaultBlock, "vault-block", "", "spelling of a new Vault block: hsm.hashicorp.vault (default) or hsm.vault; a node's existing spelling is kept")

@@ -63,7 +63,7 @@ func TestInventoryValidate(t *testing.T) {
 		{"bad lists every problem", []string{"-i", bad}, ExitUsage, "", bad + ":3:24: nodes[0].address: must be an IP address or a host name\n" +
 			bad + ":4:5: nodes[1].name: duplicate node name \"a\" (first at line 3)\n" +
 			bad + ":4:33: nodes[1].unit: must match"},
-		{"missing file", []string{"-i", filepath.Join(dir, "none.yaml")}, ExitFailed, "", "no such file"},
+		{"missing file", []string{"-i", filepath.Join(dir, "none.yaml")}, ExitUsage, "", "no such file"},
 		{"no -i", nil, ExitUsage, "", "pass the inventory"},
 	}
 	for _, tt := range tests {

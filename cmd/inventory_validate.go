@@ -42,7 +42,8 @@ func newCmdInventoryValidate(f *Factory, runF func(context.Context, *InventoryVa
 		Short: "Check an inventory file and list every problem",
 		Long: `Check an inventory file: its shape, every value, duplicate nodes, and that no
 secret is written in it. Prints OK with the node count, or every problem as
-FILE:LINE:COLUMN: FIELD: MESSAGE. Exit status 2 when the file is invalid.`,
+FILE:LINE:COLUMN: FIELD: MESSAGE. Exit status 64 (usage) when the file is missing or invalid, as in every
+command that reads an inventory.`,
 		Example: "  kmsctl inventory validate -i inventory.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -62,7 +63,7 @@ func runInventoryValidate(_ context.Context, opts *InventoryValidateOptions) err
 	inv, err := opts.Load(opts.Path)
 	problems, ok := fieldErrors(err)
 	if err != nil && !ok {
-		return err
+		return inventoryError(opts.Path, err)
 	}
 	v := validation{Schema: "kmsctl.inventory-validation/v1", File: opts.Path, Valid: err == nil, Nodes: []string{}, Problems: problems}
 	if inv != nil {

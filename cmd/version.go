@@ -31,6 +31,8 @@ func newCmdVersion(f *Factory, runF func(context.Context, *VersionOptions) error
 		Use:   "version",
 		Short: "Print the kmsctl version, commit and build date",
 		Args:  cobra.NoArgs,
+		// version must answer even when the config file is broken.
+		Annotations: map[string]string{annotNoConfig: "true"},
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.Output = f.Global.Output
 			if runF != nil {
