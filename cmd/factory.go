@@ -58,9 +58,15 @@ type DialerOptions struct {
 	// AcceptNewHostKeys trusts unknown host keys and records them in
 	// known_hosts; a changed key is refused regardless.
 	AcceptNewHostKeys bool
-	// Timeout bounds connecting to a node (at most
-	// remote.DefaultConnectTimeout, so a silent node is given up on quickly).
+	// Timeout bounds reaching and querying one node; it also bounds the SSH
+	// connect when neither ConnectTimeout nor ssh_config sets that.
 	Timeout time.Duration
+	// ConnectTimeout is --connect-timeout (0: ssh_config's, else Timeout).
+	ConnectTimeout time.Duration
+	// SSHConfig is --ssh-config/-F ("" = ~/.ssh/config and the system file).
+	SSHConfig string
+	// Debug receives the -v SSH trace; nil without -v.
+	Debug io.Writer
 	// SudoPasswordFiles maps a node name to the file holding its sudo
 	// password ("" means: ask on the terminal).
 	SudoPasswordFiles map[string]string

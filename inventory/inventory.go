@@ -40,6 +40,18 @@ type SSH struct {
 	Sudo             bool   `json:"sudo"`
 	ProxyJump        string `json:"proxy_jump,omitempty"`
 	SudoPasswordFile string `json:"sudo_password_file,omitempty"`
+	// SSHConfig is an OpenSSH client config file for this node ("" means
+	// the operator's default, ~/.ssh/config or --ssh-config).
+	SSHConfig string `json:"ssh_config,omitempty"`
+	// Explicit says which values the file wrote, so that the OpenSSH client
+	// config fills only the others (the inventory wins where it sets a value).
+	Explicit Explicit `json:"-"`
+}
+
+// Explicit records which SSH values an inventory wrote (for a node or in the
+// top-level ssh section), as opposed to defaults.
+type Explicit struct {
+	User, Port, IdentityFile, KnownHosts bool
 }
 
 // Settings are the per-node paths and endpoints of the key manager, settable
@@ -201,6 +213,8 @@ func (inv *Inventory) resolve(rn rawNode) Node {
 			Sudo:             !s.sudo.set || s.sudo.v,
 			ProxyJump:        s.proxyJump.v,
 			SudoPasswordFile: s.sudoPasswordFile.v,
+			SSHConfig:        s.sshConfig.v,
+			Explicit:         Explicit{User: s.user.set, Port: s.port.set, IdentityFile: s.identityFile.set, KnownHosts: s.knownHosts.set},
 		},
 		Settings: Settings{
 			Config:        orDefault(st.config.v, DefaultConfig),

@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	sshKeys      = []string{"user", "port", "identity_file", "known_hosts", "sudo", "proxy_jump", "sudo_password_file"}
+	sshKeys      = []string{"user", "port", "identity_file", "known_hosts", "sudo", "proxy_jump", "sudo_password_file", "ssh_config"}
 	settingsKeys = []string{"config", "env_file", "unit", "api", "api_ca_cert", "api_server_name", "backup_dir", "vault_block"}
 	nodeKeys     = append([]string{"name", "address", "ssh"}, settingsKeys...)
 )
@@ -46,6 +46,7 @@ func (d *decoder) ssh(n *yaml.Node, path string) rawSSH {
 		sudo:             f.boolean("sudo"),
 		proxyJump:        f.str("proxy_jump", proxyJump),
 		sudoPasswordFile: f.local("sudo_password_file"),
+		sshConfig:        f.local("ssh_config"),
 	}
 }
 

@@ -15,14 +15,15 @@ import (
 // operation on the shared connection, at most MaxSessions at a time.
 type sshNode struct {
 	d     *SSHDialer
-	t     Target
+	t     Target // as resolved: real address, port and user
+	h     *hop
 	conn  *clientConn
 	slots chan struct{} // session semaphore
 	sudo  sudoState
 }
 
-func newSSHNode(d *SSHDialer, t Target, conn *clientConn) *sshNode {
-	return &sshNode{d: d, t: t, conn: conn, slots: make(chan struct{}, d.opts.MaxSessions)}
+func newSSHNode(d *SSHDialer, h *hop, conn *clientConn) *sshNode {
+	return &sshNode{d: d, t: h.Target, h: h, conn: conn, slots: make(chan struct{}, d.opts.MaxSessions)}
 }
 
 var _ Node = (*sshNode)(nil)
