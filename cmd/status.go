@@ -113,7 +113,7 @@ func collectStatus(ctx context.Context, opts *StatusOptions, dialer remote.Diale
 func probeNode(ctx context.Context, dialer remote.Dialer, p *probe) {
 	conn, err := dialer.Dial(ctx, targetFor(p.node))
 	if err != nil {
-		p.rep.SSH = SSHReport{Error: err.Error()}
+		p.rep.SSH = sshReport(p.node.Name, err)
 		return
 	}
 	defer conn.Close()

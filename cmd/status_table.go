@@ -48,7 +48,7 @@ func statusRow(n NodeReport, now time.Time) []string {
 	row := make([]string, len(statusHeaders))
 	row[colNode] = n.Name
 	if !n.SSH.Reachable {
-		row[colSSH] = "unreachable"
+		row[colSSH] = orStr(n.SSH.Kind, "unreachable")
 		return row
 	}
 	row[colSSH] = "ok"

@@ -260,16 +260,29 @@ type SudoError struct {
 	Err    error  // e.g. the error of the password source
 }
 
-// Error names the node and quotes sudo.
+// Error names the node, quotes sudo and gives the fix in one line.
 func (e *SudoError) Error() string {
-	msg := fmt.Sprintf("node %s: sudo: %s", e.Node, e.Reason)
+	msg := fmt.Sprintf("node %s: sudo refused: %s", e.Node, e.Reason)
 	if e.Stderr != "" {
 		msg += ": " + e.Stderr
 	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
-	return msg
+	return msg + ". Fix: " + e.fix()
+}
+
+// fix says what resolves the refusal.
+func (e *SudoError) fix() string {
+	switch {
+	case strings.Contains(e.Reason, "password is required"), strings.Contains(e.Reason, "reading the sudo password"):
+		return "give the password with ssh.sudo_password_file in the inventory or --sudo-password-file, or allow NOPASSWD sudo for the login user"
+	case strings.Contains(e.Reason, "refused"):
+		return "check the password in the sudo password file (ssh.sudo_password_file or --sudo-password-file)"
+	case strings.Contains(e.Stderr, "not in the sudoers"), strings.Contains(e.Stderr, "not allowed"):
+		return "grant the login user sudo on the node, or log in as root (ssh.user: root)"
+	}
+	return "check sudo for the login user on the node (sudo -n true), or log in as root (ssh.user: root)"
 }
 
 // Unwrap exposes the underlying error, if any.
