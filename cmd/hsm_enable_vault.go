@@ -35,6 +35,11 @@ type HSMEnableVaultOptions struct {
 	Now      func() time.Time
 	// Confirm asks the operator; nil without a terminal.
 	Confirm func(question string) (bool, error)
+	// Limit is --limit, refused: every node must switch.
+	Limit string
+	// Changed names the flags given on the command line (a saved plan
+	// supplies the others).
+	Changed map[string]bool
 }
 
 func newCmdHSMEnableVault(f *Factory, runF func(context.Context, *HSMEnableVaultOptions) error) *cobra.Command {
@@ -67,6 +72,7 @@ needed), 64 usage (bad flag, invalid inventory or plan). See docs/exit-codes.md.
 			opts.nodeDeps = f.nodeDeps()
 			opts.Output, opts.Now, opts.StateDir = f.Global.Output, f.Now, stateDir()
 			opts.Confirm = f.IO.Confirm()
+			opts.Changed = changedFlags(c)
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -75,8 +81,9 @@ needed), 64 usage (bad flag, invalid inventory or plan). See docs/exit-codes.md.
 	}
 	fl := c.Flags()
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and change nothing on any node")
+	fl.StringVar(&opts.Limit, "limit", "", "refused: every node of a cluster must switch HSM")
 	fl.StringVar(&opts.PlanOut, "out", "", "with --dry-run: save the plan (no secrets) to this file")
-	fl.StringVar(&opts.PlanIn, "plan", "", "apply only if the nodes still match this saved plan")
+	fl.StringVar(&opts.PlanIn, "plan", "", "apply this saved plan (its --stage2, --keep-local-hsm, --vault-block), only if the nodes still match it")
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending (usage errors exit 64)")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation (CI)")
 	fl.StringVar(&opts.Stage2, "stage2", string(migrate.Stage2Rolling), "how the local HSM key is removed: rolling (canary, then one node at a time) or together (all nodes at once, with a short outage)")
@@ -106,7 +113,8 @@ func (o *HSMEnableVaultOptions) validate() error {
 }
 
 func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
-	if err := o.validate(); err != nil {
+	d, saved, err := o.refuseEarly()
+	if err != nil {
 		return err
 	}
 	sess, err := openSession(ctx, o.nodeDeps)
@@ -114,25 +122,14 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
 	}
 	defer sess.Close()
-	d, err := desiredFrom(sess.inv, o.Secrets, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
-	if err != nil {
-		return err
-	}
-	if err := d.Vault.Validate(); err != nil {
-		return usageError(fmt.Errorf("%s: %w", sess.inv.File, err))
-	}
 	if o.DryRun {
 		return runPlan(ctx, o, sess, d)
 	}
-	return runApply(ctx, o, sess, d)
+	return runApply(ctx, o, sess, d, saved)
 }
 
 // runApply confirms, then carries out the migration with live progress.
-func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d migrate.Desired) error {
-	saved, err := loadPlan(o.PlanIn)
-	if err != nil {
-		return err
-	}
+func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d migrate.Desired, saved *migrate.Plan) error {
 	if err := o.confirm(ctx, sess, d); err != nil {
 		return err
 	}
@@ -148,7 +145,7 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 	if !o.SkipVaultCheck {
 		mopts.Preflight = func(ctx context.Context) ([]string, error) { return vaultPreflight(ctx, sess, o.Secrets, o.Parallel) }
 	}
-	_, err = migrate.Apply(ctx, sess.targets, mopts)
+	_, err := migrate.Apply(ctx, sess.targets, mopts)
 	return rolloutExit(err, run)
 }
 
