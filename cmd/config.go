@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kmsctl/kmsctl/inventory"
 )
 
 // weakensSecurity names the settings that relax a protection. They are
@@ -85,7 +87,7 @@ func mergeConfigFile(v *viper.Viper, f *Factory) error {
 func parseConfig(path string, data []byte) (map[string]any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(path, data, err)
+		return nil, inventory.SyntaxError(path, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return map[string]any{}, nil
@@ -143,33 +145,4 @@ func configKeys(fs *pflag.FlagSet) []string {
 	})
 	slices.Sort(keys)
 	return keys
-}
-
-// yamlError turns a YAML syntax error into FILE:LINE: message, naming a tab
-// in the indentation plainly (YAML forbids tabs there).
-func yamlError(path string, data []byte, err error) error {
-	msg := err.Error()
-	line := 0
-	if _, rest, ok := strings.Cut(msg, "line "); ok {
-		fmt.Sscanf(rest, "%d", &line)
-	}
-	if t := firstTabIndent(data); t > 0 && (line == 0 || t <= line) {
-		return fmt.Errorf("%s:%d: a tab in the indentation: YAML allows spaces only", path, t)
-	}
-	if line > 0 {
-		return fmt.Errorf("%s:%d: %s", path, line, strings.TrimPrefix(msg, "yaml: "))
-	}
-	return fmt.Errorf("%s: %w", path, err)
-}
-
-// firstTabIndent returns the 1-based line of the first line indented with a
-// tab, 0 when none.
-func firstTabIndent(data []byte) int {
-	for i, l := range strings.Split(string(data), "\n") {
-		trimmed := strings.TrimLeft(l, " ")
-		if strings.HasPrefix(trimmed, "\t") {
-			return i + 1
-		}
-	}
-	return 0
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // xdgConfig writes $XDG_CONFIG_HOME/kmsctl/config.yaml and returns a factory
@@ -57,7 +60,7 @@ func TestConfigErrors(t *testing.T) {
 		{"weakens security", "accept-new-host-keys: true\n", "config.yaml:1:1: accept-new-host-keys: weakens security: accepted only as the command-line flag --accept-new-host-keys"},
 		{"bad value", "output: yaml\n", "config.yaml:1:1: output: --output \"yaml\": must be table or json"},
 		{"bad type", "timeout: soon\n", "config.yaml:1:1: timeout: \"soon\": "},
-		{"tab", "output: json\n\tparallel: 3\n", "config.yaml:2: a tab in the indentation"},
+		{"tab", "output: json\n\tparallel: 3\n", "config.yaml:2:1: a tab in the indentation"},
 		{"not a mapping", "- a\n", "must be a mapping"},
 	}
 	for _, tt := range tests {
@@ -112,5 +115,24 @@ func TestWeakeningEnvRefused(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "KMSCTL_ACCEPT_NEW_HOST_KEYS is set") {
 		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestDocsNameOnlyRealVariables: every KMSCTL_* variable the user docs
+// mention exists (KMSCTL_SUDO_PASSWORD did not).
+func TestDocsNameOnlyRealVariables(t *testing.T) {
+	real := map[string]bool{}
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	addGlobalFlags(fs)
+	fs.VisitAll(func(fl *pflag.Flag) { real[envName(fl.Name)] = !weakensSecurity(fl.Name) })
+	re := regexp.MustCompile(`KMSCTL_[A-Z0-9_]+`)
+	files, _ := filepath.Glob("../docs/*.md")
+	for _, file := range append(files, "../README.md") {
+		b, _ := os.ReadFile(file)
+		for _, v := range re.FindAllString(string(b), -1) {
+			if !real[v] && !strings.HasPrefix(v, "KMSCTL_LAB_") {
+				t.Errorf("%s mentions %s, which kmsctl does not read", file, v)
+			}
+		}
 	}
 }

@@ -149,6 +149,7 @@ type Inventory struct {
 	ssh      rawSSH
 	defaults rawSettings
 	nodes    []rawNode
+	locals   []LocalFile
 	digest   [sha256.Size]byte
 }
 
@@ -171,6 +172,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		return nil, err
 	}
 	inv.File = file
+	inv.locals = d.locals
 	inv.digest = sha256.Sum256(data)
 	return inv, nil
 }

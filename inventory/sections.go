@@ -16,7 +16,7 @@ var (
 
 // top reads the document's root mapping.
 func (d *decoder) top(root *yaml.Node, inv *Inventory) {
-	f := d.mapping(root, "", "version", "ssh", "node_defaults", "nodes", "vault")
+	f := d.mapping(root, "", topKeys...)
 	inv.Version = f.required("version", oneOf("v1"))
 	if n, path := f.child("ssh"); n != nil {
 		inv.ssh = d.ssh(n, path)
