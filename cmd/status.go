@@ -25,7 +25,8 @@ type StatusOptions struct {
 
 func newCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
-	return &cobra.Command{
+	var limit *[]string
+	c := &cobra.Command{
 		Use:   "status -i FILE",
 		Short: "Show every node's health, HSM state and the cluster view",
 		Long: `Check every node of the inventory at once (at most --parallel at a time): SSH
@@ -44,6 +45,7 @@ docs/exit-codes.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.nodeDeps, opts.Now = f.nodeDeps(), f.Now
+			opts.Limit = *limit
 			opts.Output, opts.Timeout = f.Global.Output, f.Global.Timeout
 			opts.Debugf = f.Debugf
 			if runF != nil {
@@ -52,6 +54,8 @@ docs/exit-codes.md).`,
 			return runStatus(c.Context(), opts)
 		},
 	}
+	limit = addLimitFlag(c)
+	return c
 }
 
 func runStatus(ctx context.Context, opts *StatusOptions) error {
@@ -63,7 +67,10 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	nodes := inv.Nodes()
+	nodes, err := opts.selectNodes(inv)
+	if err != nil {
+		return err
+	}
 	dialer, err := opts.Dialer(opts.DialerOptions(nodes))
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
