@@ -51,6 +51,7 @@ type GlobalOptions struct {
 	SudoPasswordFile  string
 	APIKeyFile        string
 	Verbose           bool
+	Wide              bool
 }
 
 // DialerOptions are the run-wide SSH settings that are not per node.

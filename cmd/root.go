@@ -31,6 +31,7 @@ const (
 	flagSudoPasswordFile  = "sudo-password-file"
 	flagAPIKeyFile        = "api-key-file"
 	flagVerbose           = "verbose"
+	flagWide              = "wide"
 )
 
 // Output formats of -o.
@@ -149,6 +150,7 @@ func addGlobalFlags(fs *pflag.FlagSet) {
 	fs.String(flagSudoPasswordFile, "", "file holding the sudo password, when sudo asks for one")
 	fs.String(flagAPIKeyFile, "", "file holding the key manager API key (default: $MINIO_KMS_API_KEY)")
 	fs.BoolP(flagVerbose, "v", false, "debug messages on stderr: SSH authentication and every remote command")
+	fs.Bool(flagWide, false, "tables show every column, however wide the terminal")
 }
 
 // loadGlobals fills f.Global from flags, environment and the config file,
@@ -175,6 +177,7 @@ func loadGlobals(v *viper.Viper, f *Factory, c *cobra.Command) error {
 	if g.NoColor {
 		f.IO.NoColor = true
 	}
+	f.IO.Wide = g.Wide
 	return nil
 }
 
@@ -193,6 +196,7 @@ func globalsFromViper(v *viper.Viper) func() GlobalOptions {
 			SudoPasswordFile:  v.GetString(flagSudoPasswordFile),
 			APIKeyFile:        v.GetString(flagAPIKeyFile),
 			Verbose:           v.GetBool(flagVerbose),
+			Wide:              v.GetBool(flagWide),
 		}
 	}
 }

@@ -73,6 +73,7 @@ func (n *sshNode) exec(ctx context.Context, label string, args []string, stdin i
 	defer n.endSession(s)
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr, s.Stdin = &stdout, &stderr, stdin
+	n.traceCommand(args, stdin != nil)
 	stop := context.AfterFunc(ctx, func() {
 		_ = s.Signal(ssh.SIGKILL)
 		_ = s.Close()
@@ -148,6 +149,16 @@ func (n *sshNode) opError(err error) error {
 		return fmt.Errorf("node %s: %w (%w)", n.t.Name, cerr, err)
 	}
 	return fmt.Errorf("node %s: %w", n.t.Name, err)
+}
+
+// traceCommand writes the -v line of one remote command: its argv, never
+// its stdin (where secrets travel).
+func (n *sshNode) traceCommand(args []string, hasStdin bool) {
+	in := ""
+	if hasStdin {
+		in = " (stdin not shown)"
+	}
+	n.d.debugf("ssh %s: run: %s%s", n.t.Name, ShellQuote(args...), in)
 }
 
 // exitCode maps an exit status, or a killing signal to 128+n like a shell.

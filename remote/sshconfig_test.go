@@ -242,3 +242,27 @@ func TestDialErrorsClassified(t *testing.T) {
 		})
 	}
 }
+
+// TestVerboseTrace: -v shows how the node was reached, the keys offered
+// and every command, never the command's stdin.
+func TestVerboseTrace(t *testing.T) {
+	f := newFixture(t)
+	srv, host := f.server()
+	var trace bytes.Buffer
+	opts := testOpts()
+	opts.Debug = &trace
+	n, err := dial(t, opts, f.target("kms-1", srv.addr, f.knownHosts("kh", khLine(srv.addr, host.PublicKey()))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, n, Command{Args: []string{"cat"}, Stdin: strings.NewReader("s3cr3t-value")})
+	out := trace.String()
+	for _, want := range []string{"ssh kms-1: tester@", "ssh kms-1: offering " + f.keyFile, "ssh kms-1: authenticated", "ssh kms-1: run: cat (stdin not shown)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cr3t") {
+		t.Error("the trace shows stdin")
+	}
+}
