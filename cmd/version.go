@@ -44,7 +44,8 @@ func newCmdVersion(f *Factory, runF func(context.Context, *VersionOptions) error
 }
 
 func runVersion(_ context.Context, opts *VersionOptions) error {
-	info := versionInfo{Schema: "kmsctl.version/v1", Version: build.Version, Commit: build.Commit, Date: build.Date, Go: runtime.Version()}
+	st := build.Current()
+	info := versionInfo{Schema: "kmsctl.version/v1", Version: st.Version, Commit: st.Commit, Date: st.Date, Go: runtime.Version()}
 	if opts.Output == outputJSON {
 		return writeJSON(opts.IO.Out, info)
 	}
