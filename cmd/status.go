@@ -75,7 +75,10 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
+	live := liveFor(opts.IO)
+	live.wait(fmt.Sprintf("checking %d nodes", len(nodes)))
 	probes := collectStatus(ctx, opts, dialer, nodes, key)
+	live.close()
 	rep := assembleStatus(inv.File, opts.Now().UTC(), nodes, probes)
 	if err := writeStatus(opts.IO, opts.Output, rep, opts.Now()); err != nil {
 		return err
