@@ -115,6 +115,7 @@ func (f *Factory) Inventory() (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, inventoryError(f.Global.Inventory, err)
 	}
+	inv.SetHostResolver(func(n inventory.Node) string { return remote.HostName(targetFor(n), f.Global.SSHConfig) })
 	return inv, nil
 }
 

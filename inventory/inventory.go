@@ -81,6 +81,10 @@ type Settings struct {
 type Node struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
+	// HostName is the address as the network knows it: the ssh_config
+	// HostName when Address is a host alias, else Address. It identifies the
+	// node in the key manager's cluster view.
+	HostName string `json:"-"`
 	SSH     SSH    `json:"ssh"`
 	Settings
 }
@@ -150,6 +154,7 @@ type Inventory struct {
 	defaults rawSettings
 	nodes    []rawNode
 	locals   []LocalFile
+	hostName func(Node) string
 	digest   [sha256.Size]byte
 }
 
@@ -201,7 +206,20 @@ func (inv *Inventory) Node(name string) (Node, bool) {
 	return Node{}, false
 }
 
+// SetHostResolver tells Nodes how to find a node's HostName (the caller
+// knows the SSH client config; this package does not).
+func (inv *Inventory) SetHostResolver(f func(Node) string) { inv.hostName = f }
+
 func (inv *Inventory) resolve(rn rawNode) Node {
+	n := inv.resolveNode(rn)
+	n.HostName = n.Address
+	if inv.hostName != nil {
+		n.HostName = inv.hostName(n)
+	}
+	return n
+}
+
+func (inv *Inventory) resolveNode(rn rawNode) Node {
 	s := rn.ssh.over(inv.ssh)
 	st := rn.settings.over(inv.defaults)
 	return Node{

@@ -24,7 +24,7 @@ func TestParseValid(t *testing.T) {
 	home, _ := os.UserHomeDir()
 	n := nodes[2]
 	want := Node{
-		Name: "kms-3", Address: "10.0.0.13",
+		Name: "kms-3", Address: "10.0.0.13", HostName: "10.0.0.13",
 		SSH: SSH{User: "kmsadmin", Port: 2222, IdentityFile: filepath.Join(home, ".ssh/id_ed25519"),
 			KnownHosts: filepath.Join(home, ".ssh/known_hosts"), Sudo: true,
 			Explicit: Explicit{User: true, Port: true, IdentityFile: true, KnownHosts: true}},

@@ -335,3 +335,22 @@ func orString(v, def string) string {
 	}
 	return def
 }
+
+// hostNames caches ssh_config files for HostName, outside any dialer.
+var hostNames = &configCache{}
+
+// HostName is the network address of t as ssh would resolve it: the
+// ssh_config HostName of the alias t.Address (t.SSHConfig, else source:
+// "" for ~/.ssh/config and the system file), else t.Address. Callers that
+// match nodes against addresses seen elsewhere (the key manager's cluster
+// view) need it when the inventory names nodes by alias.
+func HostName(t Target, source string) string {
+	cfg, err := hostNames.load(orString(t.SSHConfig, source), DefaultSystemSSHConfig)
+	if err != nil {
+		return t.Address
+	}
+	if hn := cfg.get(t.Address, "HostName"); hn != "" {
+		return strings.ReplaceAll(hn, "%h", t.Address)
+	}
+	return t.Address
+}

@@ -266,3 +266,16 @@ func TestVerboseTrace(t *testing.T) {
 		t.Error("the trace shows stdin")
 	}
 }
+
+// TestHostName: the network address of an alias, for matching it against
+// addresses the key manager reports.
+func TestHostName(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.sshConfigFile("Host kms-1\n  HostName 10.0.0.11\nHost %h-x\n")
+	if got := HostName(Target{Address: "kms-1", SSHConfig: cfg}, ""); got != "10.0.0.11" {
+		t.Errorf("HostName(kms-1) = %q", got)
+	}
+	if got := HostName(Target{Address: "10.0.0.12", SSHConfig: cfg}, ""); got != "10.0.0.12" {
+		t.Errorf("HostName of a plain address = %q", got)
+	}
+}
