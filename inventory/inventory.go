@@ -85,7 +85,7 @@ type Node struct {
 	// HostName when Address is a host alias, else Address. It identifies the
 	// node in the key manager's cluster view.
 	HostName string `json:"-"`
-	SSH     SSH    `json:"ssh"`
+	SSH      SSH    `json:"ssh"`
 	Settings
 }
 
