@@ -92,6 +92,7 @@ Unknown keys in the file are errors. Settings that weaken security
 		}
 	}
 	refuseUnknownSubcommands(root)
+	registerCompletions(root)
 	return root
 }
 
