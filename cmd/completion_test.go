@@ -24,7 +24,7 @@ func TestFlagValueCompletion(t *testing.T) {
 		os.WriteFile(filepath.Join(state, "kmsctl", "runs", r+".jsonl"), nil, 0o600)
 	}
 	tests := []struct {
-		args       []string
+		args         []string
 		want, absent []string
 	}{
 		{[]string{"status", "-o", ""}, []string{"table", "json"}, nil},
