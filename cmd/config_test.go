@@ -80,7 +80,7 @@ func TestConfigErrors(t *testing.T) {
 // TestConfigBrokenDoesNotBreakCompletion: completion, version and help
 // work whatever the config file says.
 func TestConfigBrokenDoesNotBreakCompletion(t *testing.T) {
-	for _, args := range [][]string{{"completion", "bash"}, {"version"}, {"help", "status"}, {"status", "--help"}} {
+	for _, args := range [][]string{{"completion", "bash"}, {"version"}, {"help", "status"}, {"status", "--help"}, {"__complete", "status", "-o", ""}} {
 		f := xdgConfig(t, "output: yaml\nparalel: 5\n")
 		out := f.IO.Out.(interface{ String() string })
 		if code := Main(context.Background(), f, args); code != ExitOK || out.String() == "" {

@@ -107,7 +107,7 @@ func setAnnotation(c *cobra.Command, key string) {
 // annotNoConfig.
 func needsConfig(c *cobra.Command) bool {
 	for ; c != nil; c = c.Parent() {
-		if c.Annotations[annotNoConfig] != "" {
+		if c.Annotations[annotNoConfig] != "" || c.Name() == cobra.ShellCompRequestCmd || c.Name() == cobra.ShellCompNoDescRequestCmd {
 			return false
 		}
 	}
