@@ -42,8 +42,10 @@ docs:
 demo:
 	./lab/demo.sh
 
-## release-tools: goreleaser and syft (SBOMs), built from the module proxy once.
+## release-tools: goreleaser and syft (SBOMs), built from the module proxy once;
+## bash-completion, under which the .deb's completion is tested.
 release-tools:
+	@test -f /usr/share/bash-completion/bash_completion || apt-get install -y bash-completion
 	@test -x $(GORELEASER) || $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VER)
 	@test -x $(SYFT) || $(GO) install github.com/anchore/syft/cmd/syft@$(SYFT_VER)
 

@@ -64,7 +64,11 @@ func TestReleaseDebInstalls(t *testing.T) {
 		t.Error("the developer-only docs command has a man page in the package")
 	}
 	comp := filepath.Join(root, "usr", "share", "bash-completion", "completions", "kmsctl")
-	script := `source "$1"; COMP_WORDS=(kmsctl hsm en); COMP_CWORD=2; COMP_LINE="kmsctl hsm en"; COMP_POINT=${#COMP_LINE}; __start_kmsctl; printf '%s\n' "${COMPREPLY[@]}"`
+	const framework = "/usr/share/bash-completion/bash_completion" // what the deb's completion runs under
+	if _, err := os.Stat(framework); err != nil {
+		t.Fatalf("%s missing: apt-get install bash-completion (make release-tools does)", framework)
+	}
+	script := `source ` + framework + `; source "$1"; COMP_WORDS=(kmsctl hsm en); COMP_CWORD=2; COMP_LINE="kmsctl hsm en"; COMP_POINT=${#COMP_LINE}; __start_kmsctl; printf '%s\n' "${COMPREPLY[@]}"`
 	got := run(t, []string{"PATH=" + filepath.Dir(bin) + ":" + os.Getenv("PATH")}, "bash", "-c", script, "bash", comp)
 	if !strings.Contains(got, "enable-vault") {
 		t.Errorf("bash completion of 'kmsctl hsm en': %q", got)
