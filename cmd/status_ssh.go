@@ -20,5 +20,23 @@ func sshReport(node string, err error) SSHReport {
 	case errors.As(err, &hke):
 		kind = "host key " + hke.Kind.String()
 	}
-	return SSHReport{Kind: kind, Error: strings.TrimPrefix(err.Error(), "node "+node+": ")}
+	return SSHReport{Kind: kind, Error: withoutNode(node, err)}
+}
+
+// withoutNode is err's message without the "node NAME: " prefixes that the
+// report's row already shows (remote errors start with it).
+func withoutNode(node string, err error) string {
+	return strings.ReplaceAll(err.Error(), "node "+node+": ", "")
+}
+
+// msg is a probe error for the report of p's node.
+func (p *probe) msg(err error) string { return withoutNode(p.node.Name, err) }
+
+// loginUser is the user the connection logged in as (ssh_config may have
+// set it), else the inventory's.
+func loginUser(conn remote.Node, inventoryUser string) string {
+	if u, ok := conn.(interface{ LoginUser() string }); ok && u.LoginUser() != "" {
+		return u.LoginUser()
+	}
+	return inventoryUser
 }

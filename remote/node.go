@@ -31,6 +31,9 @@ var _ Node = (*sshNode)(nil)
 // Name returns the inventory name of the node.
 func (n *sshNode) Name() string { return n.t.Name }
 
+// LoginUser is the user the connection logged in as, after ssh_config.
+func (n *sshNode) LoginUser() string { return n.t.User }
+
 // Close ends the connection (and releases the bastion it used); idempotent.
 func (n *sshNode) Close() error { return n.conn.close() }
 
