@@ -76,3 +76,34 @@ func TestStatusThroughSSHConfigAliases(t *testing.T) {
 		t.Fatalf("status without the ssh_config should fail: %s", r)
 	}
 }
+
+// TestStatusUnknownHostKeyAdvice: with an empty known_hosts every node is
+// "host key unknown" (not "unreachable"), the message names the flag and
+// ssh-keyscan; --accept-new-host-keys then records the keys, hashed as the
+// ssh_config asks, and a strict run afterwards is healthy.
+func TestStatusUnknownHostKeyAdvice(t *testing.T) {
+	l := needLab(t)
+	kh := writeTemp(t, "known_hosts", nil)
+	cfg := writeTemp(t, "ssh_config", []byte("Host *\n  HashKnownHosts yes\n"))
+	inv := l.variant(t, "inventory.yaml", func(m map[string]any) { section(m, "ssh")["known_hosts"] = kh })
+	tab := l.kmsctl(t, nil, "status", "-i", inv, "-F", cfg)
+	out := tab.stdout + tab.stderr
+	if tab.code != 3 || !strings.Contains(out, "host key unknown") || !strings.Contains(out, "--accept-new-host-keys") || !strings.Contains(out, "ssh-keyscan") {
+		t.Fatalf("unknown host keys: %s", tab)
+	}
+	if r := l.kmsctl(t, nil, "status", "-i", inv, "-F", cfg, "--accept-new-host-keys"); r.code != 0 {
+		t.Fatalf("--accept-new-host-keys: %s", r)
+	}
+	data, _ := os.ReadFile(kh)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != len(l.nodes) || !strings.HasPrefix(lines[0], "|1|") || strings.Contains(string(data), "10.213.0.") {
+		t.Fatalf("recorded keys not hashed (HashKnownHosts yes):\n%s", data)
+	}
+	if r := l.kmsctl(t, nil, "status", "-i", inv, "-F", cfg); r.code != 0 {
+		t.Fatalf("strict status after recording: %s", r)
+	}
+	// KMSCTL_ACCEPT_NEW_HOST_KEYS cannot do what only the flag may.
+	if r := l.kmsctl(t, []string{"KMSCTL_ACCEPT_NEW_HOST_KEYS=true"}, "status", "-i", inv); r.code != 64 {
+		t.Fatalf("KMSCTL_ACCEPT_NEW_HOST_KEYS: want exit 64: %s", r)
+	}
+}
