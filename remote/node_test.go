@@ -257,7 +257,14 @@ func waitFor(t *testing.T, cond func() bool) {
 // silentListener accepts TCP connections and never speaks SSH.
 func silentListener(t *testing.T) net.Listener {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return serveConns(t, "tcp", "127.0.0.1:0", func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+}
+
+// serveConns listens on addr and runs handle for each connection (then
+// closes it) until the test ends.
+func serveConns(t *testing.T, network, addr string, handle func(net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +275,7 @@ func silentListener(t *testing.T) net.Listener {
 			if err != nil {
 				return
 			}
-			defer c.Close()
+			go func() { defer c.Close(); handle(c) }()
 		}
 	}()
 	return ln

@@ -20,20 +20,7 @@ func startAgent(t *testing.T, priv ed25519.PrivateKey) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(t.TempDir(), "agent.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _ = agent.ServeAgent(keyring, c) }()
-		}
-	}()
+	serveConns(t, "unix", sock, func(c net.Conn) { _ = agent.ServeAgent(keyring, c) })
 	t.Setenv("SSH_AUTH_SOCK", sock)
 }
 
