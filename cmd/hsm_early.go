@@ -39,6 +39,9 @@ func (o *HSMEnableVaultOptions) refuseEarly() (migrate.Desired, *migrate.Plan, e
 		return migrate.Desired{}, nil, err
 	}
 	o.Inventory = func() (*inventory.Inventory, error) { return inv, nil } // read once
+	if saved != nil && saved.InventoryDigest != "" && saved.InventoryDigest != inv.Digest() {
+		return migrate.Desired{}, nil, &ExitError{Code: ExitPreflightFailed, Err: fmt.Errorf("--plan %s: %w: the inventory %s changed since the plan; make a new plan with --dry-run --out", o.PlanIn, migrate.ErrStalePlan, inv.File)}
+	}
 	d, err := desiredFrom(inv, o.Secrets, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
 	if err != nil {
 		return d, nil, usageError(err) // an unreadable secret: fix the input

@@ -83,3 +83,23 @@ func TestPlanAloneCarriesItsFlags(t *testing.T) {
 		t.Errorf("a flag that repeats the plan is fine: %v", err)
 	}
 }
+
+// TestStalePlanRefusedBeforeConnecting: a plan made from another inventory
+// is refused before any connection.
+func TestStalePlanRefusedBeforeConnecting(t *testing.T) {
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.json")
+	s := newScenario()
+	if code, _, stderr := s.hsm(t, "--dry-run", "--out", plan); code != ExitOK {
+		t.Fatalf("dry run: exit %d: %s", code, stderr)
+	}
+	inv, _ := os.ReadFile("testdata/hsm-inventory.yaml")
+	edited := filepath.Join(dir, "inv.yaml")
+	os.WriteFile(edited, append(inv, []byte("# edited\n")...), 0o600)
+	os.WriteFile(filepath.Join(dir, "known_hosts"), nil, 0o600)
+	s = newScenario()
+	code, stderr, dials := s.hsmNoDial(t, false, "--yes", "--plan", plan, "-i", edited)
+	if code != ExitPreflightFailed || dials != 0 || !strings.Contains(stderr, "changed since the plan") {
+		t.Errorf("exit %d after %d dials: %s", code, dials, stderr)
+	}
+}
