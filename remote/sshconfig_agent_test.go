@@ -75,3 +75,38 @@ func TestSudoErrorFix(t *testing.T) {
 		}
 	}
 }
+
+// TestRealSSHDConfigAndErrors: against OpenSSH's sshd, an ssh_config alias
+// resolves, and a wrong key and an unknown host key are classified.
+func TestRealSSHDConfigAndErrors(t *testing.T) {
+	f := newFixture(t)
+	addr, kh := startSSHD(t, f, nil)
+	host, port, _ := net.SplitHostPort(addr)
+	_, other := newSigner(t)
+	wrongKey := writeKey(t, t.TempDir(), other, "")
+	alias := func(key, knownHosts string) SSHOptions {
+		o := testOpts()
+		o.SSHConfig = f.sshConfigFile("Host realnode\n  HostName " + host + "\n  Port " + port + "\n  User root\n  IdentityFile " + key + "\n  UserKnownHostsFile " + knownHosts + "\n")
+		return o
+	}
+	n, err := dial(t, alias(f.keyFile, kh), Target{Name: "real", Address: "realnode"})
+	if err != nil {
+		t.Fatalf("alias through ssh_config to sshd: %v", err)
+	}
+	if res := mustRun(t, n, Command{Args: []string{"id", "-un"}}); strings.TrimSpace(string(res.Stdout)) != "root" {
+		t.Fatalf("logged in as %q", res.Stdout)
+	}
+	for _, tc := range []struct {
+		opts SSHOptions
+		want DialErrorKind
+	}{
+		{alias(wrongKey, kh), DialAuthRefused},
+		{alias(f.keyFile, filepath.Join(f.dir, "empty_known_hosts")), DialHostKeyUnknown},
+	} {
+		_, err := dial(t, tc.opts, Target{Name: "real", Address: "realnode"})
+		var de *DialError
+		if !errors.As(err, &de) || de.Kind() != tc.want || !strings.Contains(err.Error(), "Fix:") {
+			t.Errorf("err = %v, want %s with a fix", err, tc.want)
+		}
+	}
+}

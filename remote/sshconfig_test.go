@@ -15,11 +15,15 @@ import (
 // sshConfigFile writes an ssh_config and returns its path.
 func (f *fixture) sshConfigFile(text string) string {
 	f.t.Helper()
-	path := filepath.Join(f.dir, "ssh_config")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+	file, err := os.CreateTemp(f.dir, "ssh_config")
+	if err != nil {
 		f.t.Fatal(err)
 	}
-	return path
+	defer file.Close()
+	if _, err := file.WriteString(text); err != nil {
+		f.t.Fatal(err)
+	}
+	return file.Name()
 }
 
 func hostPort(addr string) (string, string) {
@@ -215,7 +219,7 @@ func TestDialErrorsClassified(t *testing.T) {
 	closed := ln.Addr().String()
 	ln.Close()
 	_, other := newSigner(t)
-	wrongKey := writeKey(t, f.dir, other, "")
+	wrongKey := writeKey(t, t.TempDir(), other, "")
 	tests := []struct {
 		name string
 		tg   Target
