@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,9 @@ func (o *HSMEnableVaultOptions) refuseEarly() (migrate.Desired, *migrate.Plan, e
 	o.Inventory = func() (*inventory.Inventory, error) { return inv, nil } // read once
 	if saved != nil && saved.InventoryDigest != "" && saved.InventoryDigest != inv.Digest() {
 		return migrate.Desired{}, nil, &ExitError{Code: ExitPreflightFailed, Err: fmt.Errorf("--plan %s: %w: the inventory %s changed since the plan; make a new plan with --dry-run --out", o.PlanIn, migrate.ErrStalePlan, inv.File)}
+	}
+	if err := o.secretFilesReadable(inv); err != nil {
+		return migrate.Desired{}, nil, err
 	}
 	d, err := desiredFrom(inv, o.Secrets, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
 	if err != nil {
@@ -101,4 +105,23 @@ func changedFlags(c *cobra.Command) map[string]bool {
 	out := map[string]bool{}
 	c.Flags().Visit(func(f *pflag.Flag) { out[f.Name] = true })
 	return out
+}
+
+// secretFilesReadable checks the API key (read now, as the session will)
+// and every sudo password file a node may need, without connecting.
+func (o *HSMEnableVaultOptions) secretFilesReadable(inv *inventory.Inventory) error {
+	if _, err := o.APIKey(); err != nil {
+		return usageError(fmt.Errorf("API key: %w", err))
+	}
+	for node, file := range o.DialerOptions(inv.Nodes()).SudoPasswordFiles {
+		if file == "" {
+			continue
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return usageError(fmt.Errorf("node %s: sudo password file: %w", node, err))
+		}
+		f.Close()
+	}
+	return nil
 }

@@ -48,6 +48,8 @@ func TestEnableVaultRefusesBeforeConnecting(t *testing.T) {
 		{"flag contradicts the plan", false, []string{"--yes", "--plan", together, "--stage2", "rolling"}, []string{"--stage2 rolling", "--stage2 together"}},
 		{"keep-local-hsm contradicts the plan", false, []string{"--yes", "--plan", together, "--keep-local-hsm"}, []string{"--keep-local-hsm true", "--keep-local-hsm false"}},
 		{"secret unreadable", true, []string{"--yes"}, []string{"secret"}},
+		{"sudo password file missing", false, []string{"--yes", "--sudo-password-file", filepath.Join(dir, "none-pw")}, []string{"sudo password file", "none-pw"}},
+		{"api key file missing", false, []string{"--yes", "--api-key-file", filepath.Join(dir, "none-key")}, []string{"API key", "none-key"}},
 		{"--limit", false, []string{"--yes", "--limit", "kms-1"}, []string{"--limit", "all of them must switch"}},
 		{"--limit dry run", false, []string{"--dry-run", "--limit", "kms-1"}, []string{"--limit"}},
 	}
