@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -49,11 +50,17 @@ func refuseWeakeningEnv() error {
 	var err error
 	fs.VisitAll(func(fl *pflag.Flag) {
 		name := envName(fl.Name)
-		if _, set := os.LookupEnv(name); set && weakensSecurity(fl.Name) && err == nil {
+		if v, set := os.LookupEnv(name); set && weakensSecurity(fl.Name) && !isFalse(v) && err == nil {
 			err = usageError(fmt.Errorf("%s is set: --%s weakens security and is accepted only on the command line; unset the variable", name, fl.Name))
 		}
 	})
 	return err
+}
+
+// isFalse: a boolean "off", which weakens nothing.
+func isFalse(v string) bool {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	return err == nil && !b
 }
 
 // envName is the KMSCTL_* variable of a global flag.
@@ -118,7 +125,7 @@ func checkConfigEntry(scratch *pflag.FlagSet, k, val *yaml.Node) error {
 	switch {
 	case fl == nil || k.Value == flagConfig:
 		return fmt.Errorf("unknown setting (known: %s)", strings.Join(configKeys(scratch), ", "))
-	case weakensSecurity(k.Value):
+	case weakensSecurity(k.Value) && !isFalse(val.Value):
 		return fmt.Errorf("weakens security: accepted only as the command-line flag --%s", k.Value)
 	case val.Kind != yaml.ScalarNode:
 		return errors.New("must be a single value")

@@ -28,9 +28,9 @@ func xdgConfig(t *testing.T, content string) *Factory {
 }
 
 func TestConfigFromXDG(t *testing.T) {
-	f := xdgConfig(t, "parallel: 3\ninventory: kms.yaml\n")
+	f := xdgConfig(t, "parallel: 3\ninventory: kms.yaml\naccept-new-host-keys: false\n")
 	g, code := runStatusGlobals(t, f)
-	if code != ExitOK || g.Parallel != 3 || g.Inventory != "kms.yaml" {
+	if code != ExitOK || g.Parallel != 3 || g.Inventory != "kms.yaml" || g.AcceptNewHostKeys {
 		t.Errorf("exit %d, globals %+v: the XDG config file was not read", code, g)
 	}
 }
