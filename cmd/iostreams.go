@@ -3,6 +3,7 @@ package cmd
 import (
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 
@@ -49,6 +50,8 @@ func SystemIO() *IOStreams {
 	}
 	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && s.IsTTY {
 		s.Width = w
+	} else if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && s.IsTTY {
+		s.Width = n // a terminal that does not report its size
 	}
 	return s
 }

@@ -47,6 +47,9 @@ func (t Table) Write(w io.Writer, o Options) error {
 			}
 			return p.Style(t.tone(row, col)).Padding(0, 1)
 		})
+	if o.Width > 0 && t.width(true) > o.Width {
+		tbl = tbl.Width(o.Width).Wrap(true) // still too wide: wrap the cells
+	}
 	_, err := fmt.Fprintln(w, tbl.Render())
 	return err
 }

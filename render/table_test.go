@@ -118,3 +118,21 @@ func TestTableFitsWidth(t *testing.T) {
 }
 
 func lipglossWidth(s string) int { return lipgloss.Width(s) }
+
+// TestTableWrapsWhatItCannotDrop: a table with nothing left to drop wraps
+// its cells to the terminal width.
+func TestTableWrapsWhatItCannotDrop(t *testing.T) {
+	tbl := Table{Headers: []string{"CHECK", "MESSAGE"}, Rows: [][]string{{"login", strings.Repeat("a long message ", 10)}}}
+	var b bytes.Buffer
+	if err := tbl.Write(&b, Options{TTY: true, Width: 60}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if w := lipglossWidth(line); w > 60 {
+			t.Errorf("line of %d columns: %s", w, line)
+		}
+	}
+	if strings.Count(b.String(), "message") != 10 {
+		t.Errorf("wrapping lost text:\n%s", b.String())
+	}
+}
