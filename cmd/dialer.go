@@ -33,10 +33,13 @@ func (r *routingDialer) dialer(file string) *remote.SSHDialer {
 		return d
 	}
 	o := remote.SSHOptions{
-		ConnectTimeout:    min(r.opts.Timeout, remote.DefaultConnectTimeout),
-		AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
-		SudoPassword:      func() ([]byte, error) { return r.opts.SudoPassword(file) },
-		Warnings:          r.opts.Warnings,
+		ConnectTimeout:         r.opts.ConnectTimeout,
+		FallbackConnectTimeout: r.opts.Timeout,
+		SSHConfig:              r.opts.SSHConfig,
+		Debug:                  r.opts.Debug,
+		AcceptNewHostKeys:      r.opts.AcceptNewHostKeys,
+		SudoPassword:           func() ([]byte, error) { return r.opts.SudoPassword(file) },
+		Warnings:               r.opts.Warnings,
 	}
 	if prompt := r.opts.Prompt; prompt != nil {
 		o.Passphrase = func(keyFile string) ([]byte, error) { return prompt("passphrase for " + keyFile) }

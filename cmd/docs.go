@@ -27,12 +27,14 @@ type DocsOptions struct {
 func newCmdDocs(f *Factory, runF func(context.Context, *DocsOptions) error) *cobra.Command {
 	opts := &DocsOptions{IO: f.IO}
 	c := &cobra.Command{
-		Use:   "docs",
-		Short: "Write the CLI reference (Markdown and man pages)",
+		Use:    "docs",
+		Short:  "Write the CLI reference (Markdown and man pages); for developers",
+		Hidden: true,
 		Long: `Write the CLI reference: one Markdown file per command into --dir (default
 docs/cli) and man pages into --dir/man. Run it from the repository root after
 changing a command; a test fails while the committed reference is stale.`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{annotNoConfig: "true"},
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.Root = c.Root()
 			if runF != nil {

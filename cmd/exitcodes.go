@@ -3,18 +3,23 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+
+	"github.com/kmsctl/kmsctl/inventory"
 )
 
-// Exit statuses of kmsctl, the single source for docs/exit-codes.md. Scripts
-// and CI pipelines branch on them, so a number never changes meaning.
+// Exit statuses of kmsctl, the single source for docs/exit-codes.md (a test
+// compares the two). Scripts and CI pipelines branch on them, so a number
+// never changes meaning.
 const (
 	// ExitOK: the command did what was asked and everything checked is healthy.
 	ExitOK = 0
 	// ExitFailed: the command failed (connection, I/O, remote error).
 	ExitFailed = 1
-	// ExitUsage: the invocation is wrong: unknown command or flag, bad flag
-	// value, or an inventory that does not validate.
-	ExitUsage = 2
+	// ExitChanges: with --dry-run --detailed-exitcode, the plan has changes
+	// pending. 2, as terraform plan -detailed-exitcode, so CI steps read the
+	// same; no other condition ever exits 2.
+	ExitChanges = 2
 	// ExitUnhealthy: the command ran and found a problem: a node unhealthy
 	// (status) or a check failed (vault check).
 	ExitUnhealthy = 3
@@ -26,7 +31,21 @@ const (
 	ExitInterrupted = 6
 	// ExitRollbackFailed: restoring a node failed; operator action needed.
 	ExitRollbackFailed = 7
+	// ExitUsage: the invocation or its input is wrong, nothing was
+	// attempted: unknown command or flag, bad flag value, contradicting
+	// flags, a missing or invalid inventory, config file or plan file.
+	// 64 is EX_USAGE of sysexits(3): far from every status above, so a typo
+	// can never pass for "changes pending".
+	ExitUsage = 64
 )
+
+// exitNames names every status for docs/exit-codes.md; the table test
+// checks that the document lists exactly these.
+var exitNames = map[int]string{
+	ExitOK: "OK", ExitFailed: "failed", ExitChanges: "changes pending", ExitUnhealthy: "unhealthy",
+	ExitPreflightFailed: "preflight failed", ExitHaltedRestored: "halted, node restored",
+	ExitInterrupted: "interrupted", ExitRollbackFailed: "rollback failed", ExitUsage: "usage",
+}
 
 // ExitError carries an exit status through cobra. Commands return it (via
 // the helpers below) and Main turns it into the process status.
@@ -46,21 +65,71 @@ func (e *ExitError) Error() string {
 // Unwrap exposes the cause to errors.Is and errors.As.
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// usageError marks err as a wrong invocation (exit 2).
+// usageError marks err as a wrong invocation or input (exit 64).
 func usageError(err error) error { return &ExitError{Code: ExitUsage, Err: err} }
 
 // errSilentUnhealthy is returned when the output already explained the
 // problem; Main then prints nothing more.
 var errSilentUnhealthy = &ExitError{Code: ExitUnhealthy}
 
-// ExitCode returns the process status for an error returned by a command.
+// errChangesPending is --detailed-exitcode's "the plan has changes"; the
+// plan on stdout already says so.
+var errChangesPending = &ExitError{Code: ExitChanges}
+
+// ExitCode is the one function that turns an error returned by a command
+// into the process status. A usage condition anywhere in the chain wins
+// over whatever wraps it (an invalid inventory met while opening a rollout
+// session is still a usage error, not a failed preflight), so the same
+// condition gets the same status in every command.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	if isUsage(err) {
+		return ExitUsage
 	}
 	var e *ExitError
 	if errors.As(err, &e) {
 		return e.Code
 	}
 	return ExitFailed
+}
+
+// isUsage walks the whole error tree (wrapped and joined errors) for a
+// usage mark or an inventory field error.
+func isUsage(err error) bool {
+	switch e := err.(type) {
+	case nil:
+		return false
+	case *ExitError:
+		if e.Code == ExitUsage {
+			return true
+		}
+	case *inventory.FieldError:
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return isUsage(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if isUsage(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inventoryError is how every command reports an inventory that cannot be
+// used: missing, unreadable or invalid are all usage errors (64).
+func inventoryError(path string, err error) error {
+	var fe *inventory.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return usageError(fmt.Errorf("invalid inventory:\n%w", err))
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError(fmt.Errorf("inventory %s does not exist (create one with: kmsctl inventory init --out %s): %w", path, path, err))
+	}
+	return usageError(err)
 }

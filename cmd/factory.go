@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -34,8 +33,6 @@ type Factory struct {
 	Now func() time.Time
 	// Getenv reads the environment (MINIO_KMS_API_KEY and friends).
 	Getenv func(string) string
-	// ConfigFiles are the kmsctl.yaml candidates, first existing one wins.
-	ConfigFiles []string
 	// Global holds the global flags, filled by the root command before any
 	// command runs.
 	Global GlobalOptions
@@ -48,10 +45,13 @@ type GlobalOptions struct {
 	NoColor           bool
 	Parallel          int
 	Timeout           time.Duration
+	ConnectTimeout    time.Duration
+	SSHConfig         string
 	AcceptNewHostKeys bool
 	SudoPasswordFile  string
 	APIKeyFile        string
 	Verbose           bool
+	Wide              bool
 }
 
 // DialerOptions are the run-wide SSH settings that are not per node.
@@ -59,9 +59,15 @@ type DialerOptions struct {
 	// AcceptNewHostKeys trusts unknown host keys and records them in
 	// known_hosts; a changed key is refused regardless.
 	AcceptNewHostKeys bool
-	// Timeout bounds connecting to a node (at most
-	// remote.DefaultConnectTimeout, so a silent node is given up on quickly).
+	// Timeout bounds reaching and querying one node; it also bounds the SSH
+	// connect when neither ConnectTimeout nor ssh_config sets that.
 	Timeout time.Duration
+	// ConnectTimeout is --connect-timeout (0: ssh_config's, else Timeout).
+	ConnectTimeout time.Duration
+	// SSHConfig is --ssh-config/-F ("" = ~/.ssh/config and the system file).
+	SSHConfig string
+	// Debug receives the -v SSH trace; nil without -v.
+	Debug io.Writer
 	// SudoPasswordFiles maps a node name to the file holding its sudo
 	// password ("" means: ask on the terminal).
 	SudoPasswordFiles map[string]string
@@ -96,34 +102,20 @@ func NewFactory() *Factory {
 		VaultClient: vaultapi.NewClient,
 		Now:         time.Now,
 		Getenv:      os.Getenv,
-		ConfigFiles: defaultConfigFiles(),
 	}
-}
-
-// defaultConfigFiles: ./kmsctl.yaml, then the user's config directory
-// ($XDG_CONFIG_HOME/kmsctl/kmsctl.yaml).
-func defaultConfigFiles() []string {
-	files := []string{"kmsctl.yaml"}
-	if dir, err := os.UserConfigDir(); err == nil {
-		files = append(files, filepath.Join(dir, "kmsctl", "kmsctl.yaml"))
-	}
-	return files
 }
 
 // Inventory loads the inventory named by -i; a missing flag or an invalid
-// file is a usage error (exit 2).
+// file is a usage error (ExitUsage), the same in every command.
 func (f *Factory) Inventory() (*inventory.Inventory, error) {
 	if f.Global.Inventory == "" {
 		return nil, usageError(errors.New("no inventory: pass -i FILE or set KMSCTL_INVENTORY (see `kmsctl inventory init`)"))
 	}
 	inv, err := f.LoadInventory(f.Global.Inventory)
 	if err != nil {
-		var fe *inventory.FieldError
-		if errors.As(err, &fe) {
-			return nil, usageError(fmt.Errorf("invalid inventory:\n%w", err))
-		}
-		return nil, usageError(err)
+		return nil, inventoryError(f.Global.Inventory, err)
 	}
+	inv.SetHostResolver(func(n inventory.Node) string { return remote.HostName(targetFor(n), f.Global.SSHConfig) })
 	return inv, nil
 }
 

@@ -169,6 +169,5 @@ func testFactory(d *fakeDialer, apis map[string]*fakeAPI, env map[string]string)
 	f.NodeAPI = fakeAPIs(apis)
 	f.Now = func() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) }
 	f.Getenv = func(k string) string { return env[k] }
-	f.ConfigFiles = nil
 	return f, &out, &errOut
 }

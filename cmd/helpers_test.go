@@ -56,15 +56,21 @@ func TestVaultBlocks(t *testing.T) {
 }
 
 func TestTargetFor(t *testing.T) {
-	n := inventory.Node{Name: "kms-1", Address: "10.0.0.1", SSH: inventory.SSH{User: "ops", Port: 2222, IdentityFile: "/k", KnownHosts: "/kh", Sudo: true}}
+	all := inventory.Explicit{User: true, Port: true, IdentityFile: true, KnownHosts: true}
+	n := inventory.Node{Name: "kms-1", Address: "10.0.0.1", SSH: inventory.SSH{User: "ops", Port: 2222, IdentityFile: "/k", KnownHosts: "/kh", Sudo: true, Explicit: all}}
 	if got := targetFor(n); got != (remote.Target{Name: "kms-1", Address: "10.0.0.1", Port: 2222, User: "ops", IdentityFile: "/k", KnownHosts: "/kh", Sudo: true}) {
 		t.Errorf("targetFor = %+v", got)
+	}
+	defaults := n
+	defaults.SSH.Explicit = inventory.Explicit{}
+	if got := targetFor(defaults); got != (remote.Target{Name: "kms-1", Address: "10.0.0.1", Sudo: true}) {
+		t.Errorf("defaults must be left to ssh_config: targetFor = %+v", got)
 	}
 	tests := []struct {
 		spec string
 		want remote.Target
 	}{
-		{"bastion", remote.Target{Name: "bastion bastion", Address: "bastion", Port: 22, User: "ops", IdentityFile: "/k", KnownHosts: "/kh"}},
+		{"bastion", remote.Target{Name: "bastion bastion", Address: "bastion", User: "ops", IdentityFile: "/k", KnownHosts: "/kh"}},
 		{"jump@10.0.0.9:2200", remote.Target{Name: "bastion jump@10.0.0.9:2200", Address: "10.0.0.9", Port: 2200, User: "jump", IdentityFile: "/k", KnownHosts: "/kh"}},
 	}
 	for _, tt := range tests {
@@ -73,6 +79,10 @@ func TestTargetFor(t *testing.T) {
 		if got.ProxyJump == nil || *got.ProxyJump != tt.want {
 			t.Errorf("%s: jump = %+v, want %+v", tt.spec, got.ProxyJump, tt.want)
 		}
+	}
+	n.SSH.ProxyJump = "b1,b2"
+	if got := targetFor(n).ProxyJump; got == nil || got.Address != "b2" || got.ProxyJump == nil || got.ProxyJump.Address != "b1" {
+		t.Errorf("chain b1,b2: %+v", got)
 	}
 }
 

@@ -35,6 +35,11 @@ type HSMEnableVaultOptions struct {
 	Now      func() time.Time
 	// Confirm asks the operator; nil without a terminal.
 	Confirm func(question string) (bool, error)
+	// Limit is --limit, refused: every node must switch.
+	Limit string
+	// Changed names the flags given on the command line (a saved plan
+	// supplies the others).
+	Changed map[string]bool
 }
 
 func newCmdHSMEnableVault(f *Factory, runF func(context.Context, *HSMEnableVaultOptions) error) *cobra.Command {
@@ -54,10 +59,10 @@ A node that fails its gate is restored from its backup and the run stops.
 Interrupted runs resume where they stopped. With --dry-run nothing on any node
 changes: the plan shows every file diff (secrets redacted) and the order.
 
-Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
---detailed-exitcode, changes pending), 4 preflight failed (nothing changed),
-5 halted with the failing node restored, 6 interrupted, 7 restore failed
-(operator action needed). See docs/exit-codes.md.`,
+Exit status: 0 done (or nothing to do), 2 with --dry-run --detailed-exitcode:
+changes pending, 4 preflight failed (nothing changed), 5 halted with the
+failing node restored, 6 interrupted, 7 restore failed (operator action
+needed), 64 usage (bad flag, invalid inventory or plan). See docs/exit-codes.md.`,
 		Example: `  kmsctl hsm enable-vault -i kms.yaml --dry-run --out plan.json
   kmsctl hsm enable-vault -i kms.yaml --plan plan.json
   kmsctl hsm enable-vault -i kms.yaml --yes -o json > run.jsonl
@@ -67,6 +72,7 @@ Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
 			opts.nodeDeps = f.nodeDeps()
 			opts.Output, opts.Now, opts.StateDir = f.Global.Output, f.Now, stateDir()
 			opts.Confirm = f.IO.Confirm()
+			opts.Changed = changedFlags(c)
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -75,9 +81,10 @@ Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
 	}
 	fl := c.Flags()
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and change nothing on any node")
+	fl.StringVar(&opts.Limit, "limit", "", "refused: every node of a cluster must switch HSM")
 	fl.StringVar(&opts.PlanOut, "out", "", "with --dry-run: save the plan (no secrets) to this file")
-	fl.StringVar(&opts.PlanIn, "plan", "", "apply only if the nodes still match this saved plan")
-	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending, 1 on error")
+	fl.StringVar(&opts.PlanIn, "plan", "", "apply this saved plan (its --stage2, --keep-local-hsm, --vault-block), only if the nodes still match it")
+	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending (usage errors exit 64)")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation (CI)")
 	fl.StringVar(&opts.Stage2, "stage2", string(migrate.Stage2Rolling), "how the local HSM key is removed: rolling (canary, then one node at a time) or together (all nodes at once, with a short outage)")
 	fl.StringVar(&opts.VaultBlock, "vault-block", "", "spelling of a new Vault block: hsm.hashicorp.vault (default) or hsm.vault; a node's existing spelling is kept")
@@ -106,7 +113,8 @@ func (o *HSMEnableVaultOptions) validate() error {
 }
 
 func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
-	if err := o.validate(); err != nil {
+	d, saved, err := o.refuseEarly()
+	if err != nil {
 		return err
 	}
 	sess, err := openSession(ctx, o.nodeDeps)
@@ -114,29 +122,14 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
 	}
 	defer sess.Close()
-	vault, err := vaultSettings(sess.inv, o.Secrets)
-	if err != nil {
-		return err
-	}
-	d, err := desiredFrom(sess.inv, vault, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
-	if err != nil {
-		return err
-	}
-	if err := d.Vault.Validate(); err != nil {
-		return usageError(fmt.Errorf("%s: %w", sess.inv.File, err))
-	}
 	if o.DryRun {
 		return runPlan(ctx, o, sess, d)
 	}
-	return runApply(ctx, o, sess, d)
+	return runApply(ctx, o, sess, d, saved)
 }
 
 // runApply confirms, then carries out the migration with live progress.
-func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d migrate.Desired) error {
-	saved, err := loadPlan(o.PlanIn)
-	if err != nil {
-		return err
-	}
+func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d migrate.Desired, saved *migrate.Plan) error {
 	if err := o.confirm(ctx, sess, d); err != nil {
 		return err
 	}
@@ -154,7 +147,7 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 			return vaultPreflight(ctx, sess, d.Vault, o.Secrets, o.Parallel)
 		}
 	}
-	_, err = migrate.Apply(ctx, sess.targets, mopts)
+	_, err := migrate.Apply(ctx, sess.targets, mopts)
 	return rolloutExit(err, run)
 }
 

@@ -31,7 +31,7 @@ func TestDryRunGolden(t *testing.T) {
 			s.env["MINIO_KMS_API_KEY"] = "k1:fake"
 			plan := filepath.Join(t.TempDir(), "plan.json")
 			code, out, stderr := s.hsm(t, "--dry-run", "-o", format, "--out", plan, "--detailed-exitcode")
-			if code != ExitUsage {
+			if code != ExitChanges {
 				t.Fatalf("--detailed-exitcode with changes pending: exit %d, want 2; stderr: %s", code, stderr)
 			}
 			golden(t, filepath.Join("testdata", "hsm_dry_run."+map[string]string{"table": "txt", "json": "json"}[format]), out)

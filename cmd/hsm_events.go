@@ -34,18 +34,20 @@ func (o *HSMEnableVaultOptions) eventSink(run string) (migrate.EventSink, func()
 
 func newEventSink(io_ *IOStreams, output, dir, run string) (migrate.EventSink, func()) {
 	var live migrate.EventSink
+	stopLive := func() {}
 	if output == outputJSON {
 		live = jsonLines(io_.Out)
 	} else {
-		live = &progress{w: io_.ErrOut, pt: render.NewPainter(io_.ErrOut, io_.ErrRenderOptions())}
+		p := &progress{w: io_.ErrOut, pt: render.NewPainter(io_.ErrOut, io_.ErrRenderOptions()), live: liveFor(io_)}
+		live, stopLive = p, p.live.close
 	}
 	logf, err := openRunLog(dir, run)
 	if err != nil {
 		fmt.Fprintf(io_.ErrOut, "warning: no run log: %v\n", err)
-		return live, func() {}
+		return live, stopLive
 	}
 	fmt.Fprintf(io_.ErrOut, "run %s (log: %s)\n", run, logf.Name())
-	return migrate.Tee(live, jsonLines(logf)), func() { _ = logf.Close() }
+	return migrate.Tee(live, jsonLines(logf)), func() { stopLive(); _ = logf.Close() }
 }
 
 func openRunLog(dir, run string) (*os.File, error) {
@@ -67,17 +69,21 @@ func jsonLines(w io.Writer) migrate.EventSink {
 	})
 }
 
-// progress is the terminal view: one line per event, styled by result.
+// progress is the terminal view: one line per event, styled by result, and
+// on a terminal a ticking line while nothing happens for over a second
+// (a 2-minute gate shows its node, step and the last message as it waits).
 type progress struct {
-	mu sync.Mutex
-	w  io.Writer
-	pt render.Painter
+	mu   sync.Mutex
+	w    io.Writer
+	pt   render.Painter
+	live *liveLine
 }
 
 func (p *progress) Emit(e migrate.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e.Type == "summary" && e.Summary != nil {
+		p.live.wait("")
 		writeRunSummary(p.w, p.pt, e.Summary)
 		return
 	}
@@ -99,7 +105,20 @@ func (p *progress) Emit(e migrate.Event) {
 	if e.Error != "" {
 		parts = append(parts, p.pt.Paint(render.Bad, e.Error))
 	}
-	fmt.Fprintln(p.w, strings.Join(parts, " "))
+	p.live.printf("%s\n", strings.Join(parts, " "))
+	p.live.wait(waitLabel(e))
+}
+
+// waitLabel says what the run is doing after event e, for the live line.
+func waitLabel(e migrate.Event) string {
+	label := strings.TrimSpace(e.Phase + " " + e.Step + " " + e.Result)
+	if e.Node != "" {
+		label = e.Node + ": " + label
+	}
+	if e.Message != "" {
+		label += ", last: " + e.Message
+	}
+	return label
 }
 
 func writeRunSummary(w io.Writer, pt render.Painter, s *migrate.Summary) {

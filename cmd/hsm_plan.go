@@ -60,7 +60,7 @@ func runPlan(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d 
 		writePlan(o.IO.Out, o.IO.RenderOptions(), plan)
 	}
 	if o.DetailedExitCode && plan.Pending() {
-		return &ExitError{Code: ExitUsage}
+		return errChangesPending
 	}
 	return nil
 }

@@ -12,6 +12,6 @@ their files live, and the Vault transit key they should seal with. The format
 is described in docs/inventory.md.`,
 		Args: cobra.NoArgs,
 	}
-	c.AddCommand(newCmdInventoryInit(f, nil), newCmdInventoryValidate(f, nil))
+	c.AddCommand(newCmdInventoryInit(f, nil), newCmdInventoryValidate(f, nil), newCmdInventorySchema(f, nil))
 	return c
 }

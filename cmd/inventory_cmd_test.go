@@ -16,6 +16,14 @@ import (
 
 func TestInventoryInit(t *testing.T) {
 	dir := t.TempDir()
+	home := t.TempDir()
+	t.Setenv("HOME", home) // the example's ~/ files are created below
+	for _, p := range []string{".ssh/id_ed25519", ".ssh/known_hosts", "kms/vault-ca.pem", "kms/approle-secret-id"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(home, p)), 0o700)
+		if err := os.WriteFile(filepath.Join(home, p), []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out := filepath.Join(dir, "inv.yaml")
 	f, stdout, _ := testFactory(nil, nil, nil)
 	if code := Main(context.Background(), f, []string{"inventory", "init"}); code != ExitOK || !bytes.Equal(stdout.Bytes(), inventory.Example) {
@@ -63,7 +71,7 @@ func TestInventoryValidate(t *testing.T) {
 		{"bad lists every problem", []string{"-i", bad}, ExitUsage, "", bad + ":3:24: nodes[0].address: must be an IP address or a host name\n" +
 			bad + ":4:5: nodes[1].name: duplicate node name \"a\" (first at line 3)\n" +
 			bad + ":4:33: nodes[1].unit: must match"},
-		{"missing file", []string{"-i", filepath.Join(dir, "none.yaml")}, ExitFailed, "", "no such file"},
+		{"missing file", []string{"-i", filepath.Join(dir, "none.yaml")}, ExitUsage, "", "no such file"},
 		{"no -i", nil, ExitUsage, "", "pass the inventory"},
 	}
 	for _, tt := range tests {
@@ -94,5 +102,16 @@ func TestInventoryValidateJSON(t *testing.T) {
 	sum := sha256.Sum256(raw)
 	if !v.Valid || v.Schema != "kmsctl.inventory-validation/v1" || strings.Join(v.Nodes, ",") != "kms-1,kms-2,kms-3" || v.Digest != "sha256:"+hex.EncodeToString(sum[:]) {
 		t.Errorf("unexpected document: %+v", v)
+	}
+}
+
+func TestInventorySchemaCommand(t *testing.T) {
+	f, out, _ := testFactory(nil, nil, nil)
+	if code := Main(context.Background(), f, []string{"inventory", "schema"}); code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var s map[string]any
+	if err := json.Unmarshal(out.Bytes(), &s); err != nil || s["$id"] != inventory.SchemaID {
+		t.Fatalf("not the schema: %v %v", err, s["$id"])
 	}
 }

@@ -40,9 +40,13 @@ func newCmdInventoryValidate(f *Factory, runF func(context.Context, *InventoryVa
 	return &cobra.Command{
 		Use:   "validate -i FILE",
 		Short: "Check an inventory file and list every problem",
-		Long: `Check an inventory file: its shape, every value, duplicate nodes, and that no
-secret is written in it. Prints OK with the node count, or every problem as
-FILE:LINE:COLUMN: FIELD: MESSAGE. Exit status 2 when the file is invalid.`,
+		Long: `Check an inventory file: its shape, every value, duplicate nodes, that no
+secret is written in it, and the local files it names (identity_file,
+known_hosts, ssh_config, ca_cert, api_ca_cert, secret_file, jwt_file,
+sudo_password_file): they exist and are readable, and files holding a secret
+are not readable by group or others. Prints OK with the node count, or every problem as
+FILE:LINE:COLUMN: FIELD: MESSAGE. Exit status 64 (usage) when the file is missing or invalid, as in every
+command that reads an inventory.`,
 		Example: "  kmsctl inventory validate -i inventory.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -60,9 +64,12 @@ func runInventoryValidate(_ context.Context, opts *InventoryValidateOptions) err
 		return usageError(errors.New("pass the inventory to check with -i FILE"))
 	}
 	inv, err := opts.Load(opts.Path)
+	if err == nil {
+		err = inv.CheckFiles() // the local files it names
+	}
 	problems, ok := fieldErrors(err)
 	if err != nil && !ok {
-		return err
+		return inventoryError(opts.Path, err)
 	}
 	v := validation{Schema: "kmsctl.inventory-validation/v1", File: opts.Path, Valid: err == nil, Nodes: []string{}, Problems: problems}
 	if inv != nil {

@@ -2,23 +2,33 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-// runGlobals runs a command that only records the global options.
-func runGlobals(t *testing.T, f *Factory, args ...string) (GlobalOptions, int) {
+// runStatusGlobals runs `status` with a runF that only records the global
+// options (status reads the config file, unlike version).
+func runStatusGlobals(t *testing.T, f *Factory, args ...string) (GlobalOptions, int) {
 	t.Helper()
-	code := Main(context.Background(), f, append([]string{"version"}, args...))
-	return f.Global, code
+	root := NewRootCmd(f)
+	for _, c := range root.Commands() {
+		if c.Name() == "status" {
+			c.RunE = func(*cobra.Command, []string) error { return nil }
+		}
+	}
+	root.SetArgs(append([]string{"status"}, args...))
+	return f.Global, ExitCode(root.ExecuteContext(context.Background()))
 }
 
 func TestGlobalPrecedence(t *testing.T) {
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "kmsctl.yaml")
+	cfg := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfg, []byte("inventory: from-file.yaml\nparallel: 3\ntimeout: 5s\nno-color: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +40,10 @@ func TestGlobalPrecedence(t *testing.T) {
 	}{
 		{"defaults", nil, nil, GlobalOptions{Output: "table", Parallel: 10, Timeout: 30 * time.Second}},
 		{"file", nil, []string{"--config-files-for-test"}, GlobalOptions{Inventory: "from-file.yaml", Output: "table", Parallel: 3, Timeout: 5 * time.Second, NoColor: true}},
-		{"env over file", map[string]string{"KMSCTL_PARALLEL": "4", "KMSCTL_ACCEPT_NEW_HOST_KEYS": "true"}, []string{"--config-files-for-test"},
-			GlobalOptions{Inventory: "from-file.yaml", Output: "table", Parallel: 4, Timeout: 5 * time.Second, NoColor: true, AcceptNewHostKeys: true}},
-		{"flag over env", map[string]string{"KMSCTL_PARALLEL": "4"}, []string{"--config-files-for-test", "--parallel", "7", "-i", "flag.yaml", "-o", "json", "-v"},
-			GlobalOptions{Inventory: "flag.yaml", Output: "json", Parallel: 7, Timeout: 5 * time.Second, NoColor: true, Verbose: true}},
+		{"env over file", map[string]string{"KMSCTL_PARALLEL": "4"}, []string{"--config-files-for-test"},
+			GlobalOptions{Inventory: "from-file.yaml", Output: "table", Parallel: 4, Timeout: 5 * time.Second, NoColor: true}},
+		{"flag over env", map[string]string{"KMSCTL_PARALLEL": "4"}, []string{"--config-files-for-test", "--parallel", "7", "-i", "flag.yaml", "-o", "json", "-v", "--accept-new-host-keys"},
+			GlobalOptions{Inventory: "flag.yaml", Output: "json", Parallel: 7, Timeout: 5 * time.Second, NoColor: true, Verbose: true, AcceptNewHostKeys: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,10 +53,9 @@ func TestGlobalPrecedence(t *testing.T) {
 			f, _, _ := testFactory(nil, nil, nil)
 			args := tt.args
 			if len(args) > 0 && args[0] == "--config-files-for-test" {
-				f.ConfigFiles = []string{filepath.Join(dir, "missing.yaml"), cfg}
-				args = args[1:]
+				args = append([]string{"--config", cfg}, args[1:]...)
 			}
-			got, code := runGlobals(t, f, args...)
+			got, code := runStatusGlobals(t, f, args...)
 			if code != ExitOK {
 				t.Fatalf("exit %d", code)
 			}
@@ -88,7 +97,7 @@ func TestHelpListsCommands(t *testing.T) {
 	if code := Main(context.Background(), f, []string{"--help"}); code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, c := range []string{"inventory", "status", "version", "docs", "completion"} {
+	for _, c := range []string{"inventory", "status", "version", "completion"} {
 		if !strings.Contains(out.String(), "  "+c+" ") {
 			t.Errorf("--help does not list %s:\n%s", c, out)
 		}
@@ -125,6 +134,8 @@ func TestExitCode(t *testing.T) {
 		{nil, 0},
 		{os.ErrNotExist, ExitFailed},
 		{usageError(os.ErrInvalid), ExitUsage},
+		{&ExitError{Code: ExitPreflightFailed, Err: fmt.Errorf("open: %w", usageError(os.ErrInvalid))}, ExitUsage},
+		{errChangesPending, ExitChanges},
 		{errSilentUnhealthy, ExitUnhealthy},
 		{&ExitError{Code: ExitRollbackFailed, Err: os.ErrClosed}, 7},
 	}

@@ -24,7 +24,8 @@ type StatusOptions struct {
 
 func newCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
-	return &cobra.Command{
+	var limit *[]string
+	c := &cobra.Command{
 		Use:   "status -i FILE",
 		Short: "Show every node's health, HSM state and the cluster view",
 		Long: `Check every node of the inventory at once (at most --parallel at a time): SSH
@@ -43,6 +44,7 @@ docs/exit-codes.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.nodeDeps, opts.Now = f.nodeDeps(), f.Now
+			opts.Limit = *limit
 			opts.Output, opts.Timeout = f.Global.Output, f.Global.Timeout
 			opts.Debugf = f.Debugf
 			if runF != nil {
@@ -51,6 +53,8 @@ docs/exit-codes.md).`,
 			return runStatus(c.Context(), opts)
 		},
 	}
+	limit = addLimitFlag(c)
+	return c
 }
 
 func runStatus(ctx context.Context, opts *StatusOptions) error {
@@ -62,12 +66,18 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
-	nodes := inv.Nodes()
+	nodes, err := opts.selectNodes(inv)
+	if err != nil {
+		return err
+	}
 	dialer, err := opts.Dialer(opts.DialerOptions(nodes))
 	if err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
+	live := liveFor(opts.IO)
+	live.wait(fmt.Sprintf("checking %d nodes", len(nodes)))
 	probes := collectStatus(ctx, opts, dialer, nodes, key)
+	live.close()
 	rep := assembleStatus(inv.File, opts.Now().UTC(), nodes, probes)
 	if err := writeStatus(opts.IO, opts.Output, rep, opts.Now()); err != nil {
 		return err
@@ -105,7 +115,7 @@ func collectStatus(ctx context.Context, opts *StatusOptions, dialer remote.Diale
 func probeNode(ctx context.Context, dialer remote.Dialer, p *probe) {
 	conn, err := dialer.Dial(ctx, targetFor(p.node))
 	if err != nil {
-		p.rep.SSH = SSHReport{Error: err.Error()}
+		p.rep.SSH = sshReport(p.node.Name, err)
 		return
 	}
 	defer conn.Close()

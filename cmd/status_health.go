@@ -130,7 +130,7 @@ func leaderName(v *kmsapi.ClusterStatus, id uint32, ok bool) string {
 func matchNode(nodes []inventory.Node, hostPort string) int {
 	h := hostOnly(hostPort)
 	for i, n := range nodes {
-		if strings.EqualFold(h, n.Address) || strings.EqualFold(h, n.Name) {
+		if strings.EqualFold(h, n.Address) || strings.EqualFold(h, n.Name) || strings.EqualFold(h, n.HostName) {
 			return i
 		}
 		if u, err := url.Parse(n.API); err == nil && strings.EqualFold(h, u.Hostname()) && !isLoopback(h) {

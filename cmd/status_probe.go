@@ -40,7 +40,7 @@ func (p *probe) run(ctx context.Context) {
 
 func (p *probe) sudo(ctx context.Context) {
 	switch {
-	case p.node.SSH.User == "root":
+	case loginUser(p.conn, p.node.SSH.User) == "root":
 		p.rep.Sudo = &SudoReport{Mode: sudoRoot}
 		return
 	case !p.node.SSH.Sudo:
@@ -50,7 +50,7 @@ func (p *probe) sudo(ctx context.Context) {
 	res, err := p.conn.Run(ctx, remote.Command{Args: []string{"true"}, Sudo: true})
 	switch {
 	case err != nil:
-		p.rep.Sudo = &SudoReport{Mode: sudoFail, Error: err.Error()}
+		p.rep.Sudo = &SudoReport{Mode: sudoFail, Error: p.msg(err)}
 	case res.ExitCode != 0:
 		p.rep.Sudo = &SudoReport{Mode: sudoFail, Error: fmt.Sprintf("exit %d: %s", res.ExitCode, res.StderrLine())}
 	default:
@@ -63,7 +63,7 @@ func (p *probe) unit(ctx context.Context) {
 	p.rep.Unit = u
 	st, err := systemd.ReadUnit(ctx, p.conn, p.node.Unit)
 	if err != nil {
-		u.Error = err.Error()
+		u.Error = p.msg(err)
 		return
 	}
 	u.ActiveState, u.SubState, u.Restarts, u.MainPID = st.ActiveState, st.SubState, st.NRestarts, st.MainPID
@@ -91,10 +91,10 @@ func (p *probe) envFile(ctx context.Context, fr *FilesReport) {
 	case errors.Is(err, fs.ErrNotExist):
 		fr.EnvMissing = true
 	case err != nil:
-		fr.EnvError = err.Error()
+		fr.EnvError = p.msg(err)
 	default:
 		if fr.LocalKey, err = envHasKey(env); err != nil {
-			fr.EnvError = err.Error()
+			fr.EnvError = p.msg(err)
 		}
 	}
 }
@@ -103,7 +103,7 @@ func (p *probe) envFile(ctx context.Context, fr *FilesReport) {
 func (p *probe) configFile(ctx context.Context, fr *FilesReport) {
 	cfg, _, err := p.conn.ReadFile(ctx, p.node.Config)
 	if err != nil {
-		fr.ConfigError = err.Error()
+		fr.ConfigError = p.msg(err)
 		return
 	}
 	blocks, err := vaultBlocks(cfg)
@@ -119,7 +119,7 @@ func (p *probe) api(ctx context.Context) {
 	p.rep.API = a
 	client, err := p.client()
 	if err != nil {
-		a.Error = err.Error()
+		a.Error = p.msg(err)
 		return
 	}
 	defer client.Close()
@@ -138,7 +138,7 @@ func (p *probe) api(ctx context.Context) {
 		return
 	}
 	if p.cluster, err = client.ClusterStatus(ctx); err != nil {
-		a.ClusterError = err.Error()
+		a.ClusterError = p.msg(err)
 	}
 }
 

@@ -38,8 +38,11 @@ type NodeReport struct {
 
 // SSHReport: could kmsctl log in.
 type SSHReport struct {
-	Reachable bool   `json:"reachable"`
-	Error     string `json:"error,omitempty"`
+	Reachable bool `json:"reachable"`
+	// Kind classifies a failure (remote.DialErrorKind: "host key unknown",
+	// "authentication refused", "timed out", ...).
+	Kind  string `json:"kind,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // Sudo modes.

@@ -12,6 +12,11 @@ import (
 
 var statusHeaders = []string{"NODE", "SSH", "SUDO", "UNIT", "UP FOR", "RESTARTS", "LOCAL KEY", "VAULT BLOCK", "VERSION", "LIVE", "READY", "ROLE", "HSM ENTRIES"}
 
+// statusDrop are the columns a narrow terminal loses first: the details
+// -o json and --wide still show. NODE, SSH, UNIT, READY, ROLE and LOCAL
+// KEY stay.
+var statusDrop = []int{colVersion, colLive, colUpFor, colSudo, colRestarts, colVaultBlock, colHSM}
+
 // Column indexes of statusHeaders.
 const (
 	colNode = iota
@@ -34,12 +39,16 @@ func writeStatus(s *IOStreams, output string, rep *StatusReport, now time.Time) 
 	if output == outputJSON {
 		return writeJSON(s.Out, rep)
 	}
-	t := render.Table{Headers: statusHeaders, Tone: statusTone(rep)}
+	hidden := 0
+	t := render.Table{Headers: statusHeaders, Tone: statusTone(rep), Drop: statusDrop, Hidden: &hidden}
 	for _, n := range rep.Nodes {
 		t.Rows = append(t.Rows, statusRow(n, now))
 	}
 	if err := t.Write(s.Out, s.RenderOptions()); err != nil {
 		return fmt.Errorf("write status: %w", err)
+	}
+	if hidden > 0 {
+		fmt.Fprintf(s.Out, "(%d columns hidden to fit the terminal: --wide shows all, -o json has everything)\n", hidden)
 	}
 	return writeStatusSummary(s.Out, render.NewPainter(s.Out, s.RenderOptions()), rep)
 }
@@ -48,7 +57,7 @@ func statusRow(n NodeReport, now time.Time) []string {
 	row := make([]string, len(statusHeaders))
 	row[colNode] = n.Name
 	if !n.SSH.Reachable {
-		row[colSSH] = "unreachable"
+		row[colSSH] = orStr(n.SSH.Kind, "unreachable")
 		return row
 	}
 	row[colSSH] = "ok"

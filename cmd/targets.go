@@ -2,9 +2,7 @@ package cmd
 
 import (
 	"fmt"
-	"net"
-	"strconv"
-	"strings"
+	"io"
 	"sync"
 
 	"github.com/kmsctl/kmsctl/inventory"
@@ -12,41 +10,44 @@ import (
 )
 
 // targetFor turns a resolved inventory node into what the SSH dialer needs.
-// A proxy_jump "[user@]host[:port]" inherits the node's user, key and
-// known_hosts unless it names its own user or port.
+// Only the values the inventory wrote are passed: the dialer fills the
+// others from the OpenSSH client config (~/.ssh/config, --ssh-config or the
+// inventory's ssh_config), then OpenSSH's defaults. A proxy_jump
+// "[user@]host[:port][,...]" inherits the node's user, key and known_hosts
+// unless it names its own user or port.
 func targetFor(n inventory.Node) remote.Target {
 	t := remote.Target{
-		Name:         n.Name,
-		Address:      n.Address,
-		Port:         n.SSH.Port,
-		User:         n.SSH.User,
-		IdentityFile: n.SSH.IdentityFile,
-		KnownHosts:   n.SSH.KnownHosts,
-		Sudo:         n.SSH.Sudo,
+		Name:      n.Name,
+		Address:   n.Address,
+		Sudo:      n.SSH.Sudo,
+		SSHConfig: n.SSH.SSHConfig,
 	}
+	e := n.SSH.Explicit
+	t.Port = pick(e.Port, n.SSH.Port)
+	t.User = pick(e.User, n.SSH.User)
+	t.IdentityFile = pick(e.IdentityFile, n.SSH.IdentityFile)
+	t.KnownHosts = pick(e.KnownHosts, n.SSH.KnownHosts)
 	if n.SSH.ProxyJump != "" {
-		t.ProxyJump = jumpTarget(n, n.SSH.ProxyJump)
+		t.ProxyJump = jumpTarget(t, n.SSH.ProxyJump)
 	}
 	return t
 }
 
-func jumpTarget(n inventory.Node, spec string) *remote.Target {
-	j := &remote.Target{
-		Name:         "bastion " + spec,
-		User:         n.SSH.User,
-		Port:         22,
-		IdentityFile: n.SSH.IdentityFile,
-		KnownHosts:   n.SSH.KnownHosts,
+// pick is v when the inventory wrote it, else the zero value.
+func pick[T any](written bool, v T) T {
+	var zero T
+	if written {
+		return v
 	}
-	hostPort := spec
-	if u, rest, ok := strings.Cut(spec, "@"); ok {
-		j.User, hostPort = u, rest
-	}
-	j.Address = hostPort
-	if h, p, err := net.SplitHostPort(hostPort); err == nil {
-		j.Address = h
-		j.Port, _ = strconv.Atoi(p)
-	}
+	return zero
+}
+
+// jumpTarget is the bastion chain of spec, each hop starting from the
+// node's own login settings. The inventory validated spec already.
+func jumpTarget(node remote.Target, spec string) *remote.Target {
+	j, _ := remote.JumpChain(spec, remote.Target{
+		User: node.User, IdentityFile: node.IdentityFile, KnownHosts: node.KnownHosts, SSHConfig: node.SSHConfig,
+	})
 	return j
 }
 
@@ -80,9 +81,16 @@ func (f *Factory) dialerOptions(nodes []inventory.Node) DialerOptions {
 	for _, n := range nodes {
 		files[n.Name] = orStr(n.SSH.SudoPasswordFile, f.Global.SudoPasswordFile)
 	}
+	var debug io.Writer
+	if f.Global.Verbose {
+		debug = f.IO.ErrOut
+	}
 	return DialerOptions{
 		AcceptNewHostKeys: f.Global.AcceptNewHostKeys,
 		Timeout:           f.Global.Timeout,
+		ConnectTimeout:    f.Global.ConnectTimeout,
+		SSHConfig:         f.Global.SSHConfig,
+		Debug:             debug,
 		SudoPasswordFiles: files,
 		SudoPassword:      (&sudoPasswords{f: f, cache: map[string][]byte{}}).read,
 		Prompt:            f.IO.Prompt(),

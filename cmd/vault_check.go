@@ -32,6 +32,7 @@ type VaultCheckOptions struct {
 
 func newCmdVaultCheck(f *Factory, runF func(context.Context, *VaultCheckOptions) error) *cobra.Command {
 	opts := &VaultCheckOptions{}
+	var limit *[]string
 	c := &cobra.Command{
 		Use:   "check -i FILE",
 		Short: "Prove the nodes' Vault login, policy and transit key work, changing nothing",
@@ -55,7 +56,7 @@ is asked for on the terminal; the kubernetes JWT from vault.kubernetes.jwt_file,
 or else from the jwt path on the first node. Nothing secret is ever printed.
 
 Exit status 0 when no check failed (warnings and skipped checks do not fail),
-3 when a check failed, 1 when the check could not run, 2 for a usage error
+3 when a check failed, 1 when the check could not run, 64 for a usage error
 (see docs/vault-check.md and docs/exit-codes.md).`,
 		Example: `  kmsctl vault check -i inventory.yaml
   kmsctl vault check -i inventory.yaml --skip-nodes
@@ -63,6 +64,7 @@ Exit status 0 when no check failed (warnings and skipped checks do not fail),
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.nodeDeps, opts.Getenv, opts.Debugf = f.nodeDeps(), f.Getenv, f.Debugf
+			opts.Limit = *limit
 			opts.Output, opts.Timeout = f.Global.Output, f.Global.Timeout
 			if runF != nil {
 				return runF(c.Context(), opts)
@@ -71,6 +73,7 @@ Exit status 0 when no check failed (warnings and skipped checks do not fail),
 		},
 	}
 	c.Flags().BoolVar(&opts.SkipNodes, "skip-nodes", false, "check from this host only, not from the nodes")
+	limit = addLimitFlag(c)
 	return c
 }
 
@@ -116,7 +119,10 @@ func runVaultCheck(ctx context.Context, opts *VaultCheckOptions) error {
 // kubernetes JWT must be read from it. A node that cannot be reached is a
 // *vaultcheck.Unreachable, so its check fails by name instead of the run.
 func connectForVaultCheck(ctx context.Context, opts *VaultCheckOptions, inv *inventory.Inventory) ([]remote.Node, error) {
-	nodes := inv.Nodes()
+	nodes, err := opts.selectNodes(inv)
+	if err != nil {
+		return nil, err
+	}
 	needJWT := inv.Vault.Kubernetes != nil && inv.Vault.Kubernetes.JWTFile == ""
 	switch {
 	case opts.SkipNodes && !needJWT:

@@ -31,6 +31,8 @@ func newCmdVersion(f *Factory, runF func(context.Context, *VersionOptions) error
 		Use:   "version",
 		Short: "Print the kmsctl version, commit and build date",
 		Args:  cobra.NoArgs,
+		// version must answer even when the config file is broken.
+		Annotations: map[string]string{annotNoConfig: "true"},
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.Output = f.Global.Output
 			if runF != nil {
@@ -42,7 +44,8 @@ func newCmdVersion(f *Factory, runF func(context.Context, *VersionOptions) error
 }
 
 func runVersion(_ context.Context, opts *VersionOptions) error {
-	info := versionInfo{Schema: "kmsctl.version/v1", Version: build.Version, Commit: build.Commit, Date: build.Date, Go: runtime.Version()}
+	st := build.Current()
+	info := versionInfo{Schema: "kmsctl.version/v1", Version: st.Version, Commit: st.Commit, Date: st.Date, Go: runtime.Version()}
 	if opts.Output == outputJSON {
 		return writeJSON(opts.IO.Out, info)
 	}

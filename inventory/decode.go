@@ -16,9 +16,11 @@ import (
 // decoder walks the YAML node tree, collecting every problem with its
 // position instead of stopping at the first one.
 type decoder struct {
-	file string
-	dir  string
-	errs []error
+	file   string
+	dir    string
+	data   []byte
+	errs   []error
+	locals []LocalFile
 }
 
 func newDecoder(file string) *decoder {
@@ -57,13 +59,14 @@ func (d *decoder) fail(n *yaml.Node, field, format string, args ...any) {
 // document parses the single YAML document of an inventory.
 func (d *decoder) document(data []byte) *Inventory {
 	inv := &Inventory{}
+	d.data = data
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			d.fail(nil, "", "the inventory is empty (see `kmsctl inventory init`)")
 		} else {
-			d.errs = append(d.errs, syntaxError(d.file, err))
+			d.errs = append(d.errs, SyntaxError(d.file, d.data, err))
 		}
 		return inv
 	}
@@ -71,7 +74,7 @@ func (d *decoder) document(data []byte) *Inventory {
 	if err := dec.Decode(&extra); err == nil {
 		d.fail(&extra, "", "only one YAML document is allowed")
 	} else if !errors.Is(err, io.EOF) {
-		d.errs = append(d.errs, syntaxError(d.file, err))
+		d.errs = append(d.errs, SyntaxError(d.file, d.data, err))
 	}
 	if len(doc.Content) == 0 {
 		d.fail(&doc, "", "the inventory is empty")
@@ -94,9 +97,24 @@ var forbidden = map[string]string{
 	"secret":        "secrets never go in the inventory: use secret_file (a 0600 file) or secret_env (an environment variable)",
 	"secret_id":     "secrets never go in the inventory: use secret_file (a 0600 file) or secret_env (an environment variable)",
 	"token":         "tokens never go in the inventory: use jwt (a path on the node) and jwt_file",
-	"password":      "passwords never go in the inventory: use sudo_password_file",
-	"sudo_password": "passwords never go in the inventory: use sudo_password_file",
+	"password":      "passwords never go in the inventory: for sudo's password use sudo_password_file (a 0600 file)",
+	"sudo_password": "passwords never go in the inventory: use sudo_password_file (a 0600 file)",
+	"passphrase":    "passphrases never go in the inventory: kmsctl asks for a key's passphrase once on the terminal, or use ssh-agent",
 }
+
+// forbiddenHint is the advice for a secret-looking key at path, "" when the
+// key is not forbidden. An ssh section's "password" means a login password:
+// kmsctl logs in with keys only, so the hint names those.
+func forbiddenHint(path, name string) string {
+	if name == "password" && (path == "ssh" || strings.HasSuffix(path, ".ssh")) {
+		return "SSH passwords are not supported: kmsctl logs in with keys (identity_file, IdentityFile in ~/.ssh/config, or ssh-agent); for sudo's password use sudo_password_file"
+	}
+	return forbidden[name]
+}
+
+// secretFiles are the local-file keys whose content is a secret: they must
+// not be readable by group or others.
+var secretFiles = map[string]bool{"identity_file": true, "sudo_password_file": true, "secret_file": true, "jwt_file": true}
 
 // mapping checks that n is a mapping with only known, unique keys.
 func (d *decoder) mapping(n *yaml.Node, path string, known ...string) *fields {
@@ -114,8 +132,8 @@ func (d *decoder) mapping(n *yaml.Node, path string, known ...string) *fields {
 		switch {
 		case k.Kind != yaml.ScalarNode:
 			d.fail(k, path, "keys must be plain strings")
-		case forbidden[name] != "":
-			d.fail(k, join(path, name), "%s", forbidden[name])
+		case forbiddenHint(path, name) != "":
+			d.fail(k, join(path, name), "%s", forbiddenHint(path, name))
 		case !slices.Contains(known, name):
 			d.fail(k, join(path, name), "unknown field (known: %s)", strings.Join(known, ", "))
 		case f.vals[name] != nil:
@@ -175,6 +193,8 @@ func (f *fields) local(key string) opt[string] {
 		if !filepath.IsAbs(o.v) {
 			o.v = filepath.Join(f.d.dir, o.v)
 		}
+		n := f.vals[key]
+		f.d.locals = append(f.d.locals, LocalFile{Field: join(f.path, key), Path: o.v, Line: n.Line, Column: n.Column, Secret: secretFiles[key]})
 	}
 	return o
 }

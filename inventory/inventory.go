@@ -40,6 +40,18 @@ type SSH struct {
 	Sudo             bool   `json:"sudo"`
 	ProxyJump        string `json:"proxy_jump,omitempty"`
 	SudoPasswordFile string `json:"sudo_password_file,omitempty"`
+	// SSHConfig is an OpenSSH client config file for this node ("" means
+	// the operator's default, ~/.ssh/config or --ssh-config).
+	SSHConfig string `json:"ssh_config,omitempty"`
+	// Explicit says which values the file wrote, so that the OpenSSH client
+	// config fills only the others (the inventory wins where it sets a value).
+	Explicit Explicit `json:"-"`
+}
+
+// Explicit records which SSH values an inventory wrote (for a node or in the
+// top-level ssh section), as opposed to defaults.
+type Explicit struct {
+	User, Port, IdentityFile, KnownHosts bool
 }
 
 // Settings are the per-node paths and endpoints of the key manager, settable
@@ -69,7 +81,11 @@ type Settings struct {
 type Node struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
-	SSH     SSH    `json:"ssh"`
+	// HostName is the address as the network knows it: the ssh_config
+	// HostName when Address is a host alias, else Address. It identifies the
+	// node in the key manager's cluster view.
+	HostName string `json:"-"`
+	SSH      SSH    `json:"ssh"`
 	Settings
 }
 
@@ -128,6 +144,8 @@ type Inventory struct {
 	ssh      rawSSH
 	defaults rawSettings
 	nodes    []rawNode
+	locals   []LocalFile
+	hostName func(Node) string
 	digest   [sha256.Size]byte
 }
 
@@ -150,6 +168,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		return nil, err
 	}
 	inv.File = file
+	inv.locals = d.locals
 	inv.digest = sha256.Sum256(data)
 	return inv, nil
 }
@@ -178,7 +197,20 @@ func (inv *Inventory) Node(name string) (Node, bool) {
 	return Node{}, false
 }
 
+// SetHostResolver tells Nodes how to find a node's HostName (the caller
+// knows the SSH client config; this package does not).
+func (inv *Inventory) SetHostResolver(f func(Node) string) { inv.hostName = f }
+
 func (inv *Inventory) resolve(rn rawNode) Node {
+	n := inv.resolveNode(rn)
+	n.HostName = n.Address
+	if inv.hostName != nil {
+		n.HostName = inv.hostName(n)
+	}
+	return n
+}
+
+func (inv *Inventory) resolveNode(rn rawNode) Node {
 	s := rn.ssh.over(inv.ssh)
 	st := rn.settings.over(inv.defaults)
 	return Node{
@@ -192,6 +224,8 @@ func (inv *Inventory) resolve(rn rawNode) Node {
 			Sudo:             !s.sudo.set || s.sudo.v,
 			ProxyJump:        s.proxyJump.v,
 			SudoPasswordFile: s.sudoPasswordFile.v,
+			SSHConfig:        s.sshConfig.v,
+			Explicit:         Explicit{User: s.user.set, Port: s.port.set, IdentityFile: s.identityFile.set, KnownHosts: s.knownHosts.set},
 		},
 		Settings: Settings{
 			Config:        orDefault(st.config.v, DefaultConfig),

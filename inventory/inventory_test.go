@@ -24,13 +24,17 @@ func TestParseValid(t *testing.T) {
 	home, _ := os.UserHomeDir()
 	n := nodes[2]
 	want := Node{
-		Name: "kms-3", Address: "10.0.0.13",
+		Name: "kms-3", Address: "10.0.0.13", HostName: "10.0.0.13",
 		SSH: SSH{User: "kmsadmin", Port: 2222, IdentityFile: filepath.Join(home, ".ssh/id_ed25519"),
-			KnownHosts: filepath.Join(home, ".ssh/known_hosts"), Sudo: true},
+			KnownHosts: filepath.Join(home, ".ssh/known_hosts"), Sudo: true,
+			Explicit: Explicit{User: true, Port: true, IdentityFile: true, KnownHosts: true}},
 		Settings: Settings{Config: DefaultConfig, EnvFile: DefaultEnvFile, Unit: DefaultUnit, API: DefaultAPI, BackupDir: DefaultBackupDir},
 	}
 	if n != want {
 		t.Errorf("node 3 =\n%+v\nwant\n%+v", n, want)
+	}
+	if m, _ := Parse("m.yaml", []byte(minimal)); m.Nodes()[0].SSH.Explicit != (Explicit{}) {
+		t.Errorf("defaults taken as written: %+v", m.Nodes()[0].SSH.Explicit)
 	}
 	if nodes[0].SSH.Port != 22 {
 		t.Errorf("kms-1 port = %d, want 22", nodes[0].SSH.Port)

@@ -17,9 +17,9 @@ func (o opt[T]) or(def opt[T]) opt[T] {
 
 // rawSSH is an ssh section as written (top level or per node).
 type rawSSH struct {
-	user, identityFile, knownHosts, proxyJump, sudoPasswordFile opt[string]
-	port                                                        opt[int]
-	sudo                                                        opt[bool]
+	user, identityFile, knownHosts, proxyJump, sudoPasswordFile, sshConfig opt[string]
+	port                                                                   opt[int]
+	sudo                                                                   opt[bool]
 }
 
 // over fills the fields a node did not write from the top-level section.
@@ -30,6 +30,7 @@ func (s rawSSH) over(def rawSSH) rawSSH {
 		knownHosts:       s.knownHosts.or(def.knownHosts),
 		proxyJump:        s.proxyJump.or(def.proxyJump),
 		sudoPasswordFile: s.sudoPasswordFile.or(def.sudoPasswordFile),
+		sshConfig:        s.sshConfig.or(def.sshConfig),
 		port:             s.port.or(def.port),
 		sudo:             s.sudo.or(def.sudo),
 	}

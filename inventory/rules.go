@@ -119,8 +119,18 @@ func loginName(v string) string {
 	return ""
 }
 
-// proxyJump accepts [user@]host[:port].
+// proxyJump accepts [user@]host[:port], or several, comma-separated, for a
+// chain of bastions (as OpenSSH's ProxyJump: the first is dialled first).
 func proxyJump(v string) string {
+	for _, hop := range strings.Split(v, ",") {
+		if msg := proxyJumpHop(hop); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+func proxyJumpHop(v string) string {
 	hostPort := v
 	if u, rest, ok := strings.Cut(v, "@"); ok {
 		if loginName(u) != "" {

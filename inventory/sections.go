@@ -9,14 +9,14 @@ import (
 )
 
 var (
-	sshKeys      = []string{"user", "port", "identity_file", "known_hosts", "sudo", "proxy_jump", "sudo_password_file"}
+	sshKeys      = []string{"user", "port", "identity_file", "known_hosts", "sudo", "proxy_jump", "sudo_password_file", "ssh_config"}
 	settingsKeys = []string{"config", "env_file", "unit", "api", "api_ca_cert", "api_server_name", "backup_dir", "vault_block"}
 	nodeKeys     = append([]string{"name", "address", "ssh"}, settingsKeys...)
 )
 
 // top reads the document's root mapping.
 func (d *decoder) top(root *yaml.Node, inv *Inventory) {
-	f := d.mapping(root, "", "version", "ssh", "node_defaults", "nodes", "vault")
+	f := d.mapping(root, "", topKeys...)
 	inv.Version = f.required("version", oneOf("v1"))
 	if n, path := f.child("ssh"); n != nil {
 		inv.ssh = d.ssh(n, path)
@@ -46,6 +46,7 @@ func (d *decoder) ssh(n *yaml.Node, path string) rawSSH {
 		sudo:             f.boolean("sudo"),
 		proxyJump:        f.str("proxy_jump", proxyJump),
 		sudoPasswordFile: f.local("sudo_password_file"),
+		sshConfig:        f.local("ssh_config"),
 	}
 }
 

@@ -2,9 +2,18 @@ package inventory
 
 import "go.yaml.in/yaml/v3"
 
+// The keys of the vault sections (also the properties of the JSON Schema).
+var (
+	vaultKeys      = []string{"server", "ca_cert", "tls_server_name", "approle", "kubernetes", "transit"}
+	approleKeys    = []string{"id", "secret_file", "secret_env", "path", "namespace"}
+	kubernetesKeys = []string{"role", "jwt", "jwt_file", "path", "namespace"}
+	transitKeys    = []string{"key", "path", "namespace"}
+	topKeys        = []string{"version", "ssh", "node_defaults", "nodes", "vault"}
+)
+
 // vault reads the vault section: exactly one login method and a transit key.
 func (d *decoder) vault(n *yaml.Node, path string) *Vault {
-	f := d.mapping(n, path, "server", "ca_cert", "tls_server_name", "approle", "kubernetes", "transit")
+	f := d.mapping(n, path, vaultKeys...)
 	v := &Vault{
 		Server:        f.required("server", httpsURL),
 		CACert:        f.local("ca_cert").v,
@@ -23,7 +32,7 @@ func (d *decoder) vault(n *yaml.Node, path string) *Vault {
 		v.Kubernetes = d.kubernetes(c, p)
 	}
 	if c, p := f.child("transit"); c != nil {
-		t := d.mapping(c, p, "key", "path", "namespace")
+		t := d.mapping(c, p, transitKeys...)
 		v.Transit = Transit{Key: t.required("key", keyName), Path: t.str("path", mountPath).v, Namespace: t.str("namespace", namespace).v}
 	} else {
 		d.fail(n, join(path, "transit"), "is required (transit: {key: ...})")
@@ -33,7 +42,7 @@ func (d *decoder) vault(n *yaml.Node, path string) *Vault {
 
 // approle reads vault.approle; the secret id itself is never accepted here.
 func (d *decoder) approle(n *yaml.Node, path string) *AppRole {
-	f := d.mapping(n, path, "id", "secret_file", "secret_env", "path", "namespace")
+	f := d.mapping(n, path, approleKeys...)
 	a := &AppRole{
 		ID:         f.required("id", token),
 		SecretFile: f.local("secret_file").v,
@@ -49,7 +58,7 @@ func (d *decoder) approle(n *yaml.Node, path string) *AppRole {
 
 // kubernetes reads vault.kubernetes.
 func (d *decoder) kubernetes(n *yaml.Node, path string) *Kubernetes {
-	f := d.mapping(n, path, "role", "jwt", "jwt_file", "path", "namespace")
+	f := d.mapping(n, path, kubernetesKeys...)
 	return &Kubernetes{
 		Role:      f.required("role", token),
 		JWT:       f.required("jwt", nodePath),

@@ -36,6 +36,7 @@ require (
 require github.com/kmsctl/kmsctl v0.0.0
 
 require (
+	github.com/kevinburke/ssh_config v1.6.0 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/skeema/knownhosts v1.3.3 // indirect
 )

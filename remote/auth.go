@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,25 +75,45 @@ func (k *keyring) load(file string) (ssh.Signer, error) {
 	return s, nil
 }
 
-// authFor builds the single publickey method for t: the identity file first,
-// then the ssh-agent keys. One method is used because the SSH client never
-// retries a method name it already tried. The returned func closes the agent
-// connection once the handshake is over.
-func (d *SSHDialer) authFor(t Target) ([]ssh.AuthMethod, func(), error) {
+// authFor builds the single publickey method for h: its identity files
+// first (the inventory's, else ssh_config's, else OpenSSH's defaults), then
+// the ssh-agent keys unless IdentitiesOnly. One method is used because the
+// SSH client never retries a method name it already tried. The returned
+// func closes the agent connection once the handshake is over.
+func (d *SSHDialer) authFor(h *hop) ([]ssh.AuthMethod, func(), error) {
 	var signers []ssh.Signer
-	if t.IdentityFile != "" {
-		s, err := d.keys.signer(t.IdentityFile)
+	var offered []string
+	for _, id := range h.identities {
+		if !id.explicit {
+			if _, err := os.Stat(id.file); err != nil {
+				continue
+			}
+		}
+		s, err := d.keys.signer(id.file)
 		if err != nil {
-			return nil, nil, err
+			if id.explicit {
+				return nil, nil, err
+			}
+			d.warnOnce("key:"+id.file, "warning: skipping SSH key %s: %v", id.file, err)
+			continue
 		}
 		signers = append(signers, s)
+		offered = append(offered, id.file)
 	}
-	agentSigners, done := d.agentSigners()
-	signers = append(signers, agentSigners...)
+	done := func() {}
+	if h.useAgent {
+		var agentSigners []ssh.Signer
+		agentSigners, done = d.agentSigners()
+		signers = append(signers, agentSigners...)
+		if len(agentSigners) > 0 {
+			offered = append(offered, fmt.Sprintf("%d ssh-agent keys", len(agentSigners)))
+		}
+	}
 	if len(signers) == 0 {
 		done()
-		return nil, nil, errors.New("no identity file configured and no usable ssh-agent (SSH_AUTH_SOCK)")
+		return nil, nil, fmt.Errorf("%w: no usable ssh-agent (SSH_AUTH_SOCK), no identity_file, no IdentityFile in ssh_config and none of ~/.ssh/%s", errNoIdentity, strings.Join(DefaultIdentities, ", "))
 	}
+	d.debugf("ssh %s: offering %s", h.Name, strings.Join(offered, ", "))
 	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, done, nil
 }
 

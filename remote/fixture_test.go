@@ -69,7 +69,8 @@ func khHashed(addr string, key ssh.PublicKey) string {
 
 // testOpts are short timeouts so failures show quickly.
 func testOpts() SSHOptions {
-	return SSHOptions{ConnectTimeout: 3 * time.Second, KeepAliveInterval: time.Second, CommandTimeout: 20 * time.Second}
+	return SSHOptions{ConnectTimeout: 3 * time.Second, KeepAliveInterval: time.Second, CommandTimeout: 20 * time.Second,
+		SSHConfig: "none", GlobalKnownHosts: []string{}}
 }
 
 // dial connects with opts and registers Close.

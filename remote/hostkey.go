@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/skeema/knownhosts"
@@ -17,29 +18,40 @@ import (
 // return it unwrapped from the handshake failure.
 type hostKeyCheck struct {
 	node      string
-	addr      string // host:port as dialled
-	file      string
-	db        *knownhosts.HostKeyDB // nil when the file does not exist yet
+	addr      string                // host:port as dialled
+	file      string                // the user's first known_hosts: named in messages, receives accepted keys
+	db        *knownhosts.HostKeyDB // nil when no known_hosts file exists yet
 	acceptNew bool
+	hash      bool              // HashKnownHosts: record accepted keys hashed
 	onAccept  func(line string) // warning hook
 	failure   *HostKeyError
 }
 
-// newHostKeyCheck loads t's known_hosts. A missing file is an empty database
-// (every host unknown), so the refusal message names the file.
-func newHostKeyCheck(t Target, addr string, acceptNew bool) (*hostKeyCheck, error) {
-	if t.KnownHosts == "" {
-		return nil, fmt.Errorf("node %s: no known_hosts file configured", t.Name)
+// newHostKeyCheck loads every known_hosts file of h that exists (the
+// user's, then the global ones). No file at all is an empty database (every
+// host unknown), so the refusal message names the file to add the key to.
+func newHostKeyCheck(h *hop, addr string, acceptNew bool) (*hostKeyCheck, error) {
+	if len(h.userKnownHosts) == 0 {
+		return nil, fmt.Errorf("no known_hosts file configured")
 	}
-	h := &hostKeyCheck{node: t.Name, addr: addr, file: t.KnownHosts, acceptNew: acceptNew}
-	db, err := knownhosts.NewDB(t.KnownHosts)
-	switch {
-	case err == nil:
-		h.db = db
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("node %s: reading known_hosts: %w", t.Name, err)
+	c := &hostKeyCheck{node: h.Name, addr: addr, file: h.userKnownHosts[0], acceptNew: acceptNew, hash: h.hashKnownHosts}
+	var files []string
+	for _, f := range append(append([]string{}, h.userKnownHosts...), h.globalKnownHosts...) {
+		if _, err := os.Stat(f); err == nil {
+			files = append(files, f)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reading known_hosts: %w", err)
+		}
 	}
-	return h, nil
+	if len(files) == 0 {
+		return c, nil
+	}
+	db, err := knownhosts.NewDB(files...)
+	if err != nil {
+		return nil, fmt.Errorf("reading known_hosts: %w", err)
+	}
+	c.db = db
+	return c, nil
 }
 
 // algorithms returns the host key algorithms to offer: exactly what
@@ -113,9 +125,9 @@ func (h *hostKeyCheck) unknown(key ssh.PublicKey) error {
 	if !h.acceptNew {
 		return h.fail(HostKeyUnknown, key, h.file, 0, &xknownhosts.KeyError{})
 	}
-	line, err := appendKnownHost(h.file, h.addr, key)
+	line, err := appendKnownHost(h.file, h.addr, key, h.hash)
 	if err != nil {
-		return fmt.Errorf("node %s: trusting the new host key of %s: %w", h.node, h.addr, err)
+		return fmt.Errorf("trusting the new host key of %s: %w", h.addr, err)
 	}
 	if h.onAccept != nil && line != "" {
 		h.onAccept(line)

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"encoding/base64"
 	"errors"
 	"io/fs"
 	"net"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
 
 // appendMu serialises appends to known_hosts files within this process, so
@@ -18,8 +20,9 @@ var appendMu sync.Mutex
 
 // appendKnownHost records key for addr in file, unless an entry written
 // meanwhile (by a parallel dial) already trusts it. It returns the line
-// written, or "" when nothing had to be written.
-func appendKnownHost(file, addr string, key ssh.PublicKey) (string, error) {
+// written, or "" when nothing had to be written. With hash (HashKnownHosts
+// yes) the host name is written hashed, as ssh does.
+func appendKnownHost(file, addr string, key ssh.PublicKey, hash bool) (string, error) {
 	appendMu.Lock()
 	defer appendMu.Unlock()
 	if known, err := alreadyKnown(file, addr, key); err != nil || known {
@@ -30,6 +33,9 @@ func appendKnownHost(file, addr string, key ssh.PublicKey) (string, error) {
 		return "", err
 	}
 	line := knownhosts.Line([]string{addr}, key)
+	if hash {
+		line = xknownhosts.HashHostname(knownhosts.Normalize(addr)) + " " + key.Type() + " " + base64.StdEncoding.EncodeToString(key.Marshal())
+	}
 	text := line + "\n"
 	if needsNewline(file) {
 		text = "\n" + text

@@ -15,20 +15,24 @@ import (
 // operation on the shared connection, at most MaxSessions at a time.
 type sshNode struct {
 	d     *SSHDialer
-	t     Target
+	t     Target // as resolved: real address, port and user
+	h     *hop
 	conn  *clientConn
 	slots chan struct{} // session semaphore
 	sudo  sudoState
 }
 
-func newSSHNode(d *SSHDialer, t Target, conn *clientConn) *sshNode {
-	return &sshNode{d: d, t: t, conn: conn, slots: make(chan struct{}, d.opts.MaxSessions)}
+func newSSHNode(d *SSHDialer, h *hop, conn *clientConn) *sshNode {
+	return &sshNode{d: d, t: h.Target, h: h, conn: conn, slots: make(chan struct{}, d.opts.MaxSessions)}
 }
 
 var _ Node = (*sshNode)(nil)
 
 // Name returns the inventory name of the node.
 func (n *sshNode) Name() string { return n.t.Name }
+
+// LoginUser is the user the connection logged in as, after ssh_config.
+func (n *sshNode) LoginUser() string { return n.t.User }
 
 // Close ends the connection (and releases the bastion it used); idempotent.
 func (n *sshNode) Close() error { return n.conn.close() }
@@ -72,6 +76,7 @@ func (n *sshNode) exec(ctx context.Context, label string, args []string, stdin i
 	defer n.endSession(s)
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr, s.Stdin = &stdout, &stderr, stdin
+	n.traceCommand(args, stdin != nil)
 	stop := context.AfterFunc(ctx, func() {
 		_ = s.Signal(ssh.SIGKILL)
 		_ = s.Close()
@@ -147,6 +152,16 @@ func (n *sshNode) opError(err error) error {
 		return fmt.Errorf("node %s: %w (%w)", n.t.Name, cerr, err)
 	}
 	return fmt.Errorf("node %s: %w", n.t.Name, err)
+}
+
+// traceCommand writes the -v line of one remote command: its argv, never
+// its stdin (where secrets travel).
+func (n *sshNode) traceCommand(args []string, hasStdin bool) {
+	in := ""
+	if hasStdin {
+		in = " (stdin not shown)"
+	}
+	n.d.debugf("ssh %s: run: %s%s", n.t.Name, ShellQuote(args...), in)
 }
 
 // exitCode maps an exit status, or a killing signal to 128+n like a shell.

@@ -118,24 +118,11 @@ func TestKeepAliveDetectsDeadPeer(t *testing.T) {
 // A listener that accepts TCP but never speaks SSH must not hang Dial.
 func TestDialHandshakeTimeout(t *testing.T) {
 	f := newFixture(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	ln := silentListener(t)
 	opts := testOpts()
 	opts.ConnectTimeout = 300 * time.Millisecond
 	start := time.Now()
-	_, err = dial(t, opts, f.target("kms-1", ln.Addr().String(), f.knownHosts("kh")))
+	_, err := dial(t, opts, f.target("kms-1", ln.Addr().String(), f.knownHosts("kh")))
 	var de *DialError
 	if !errors.As(err, &de) || !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 		t.Fatalf("err = %v after %s, want a *DialError timing out", err, time.Since(start))
@@ -265,4 +252,31 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not met within 5s")
+}
+
+// silentListener accepts TCP connections and never speaks SSH.
+func silentListener(t *testing.T) net.Listener {
+	t.Helper()
+	return serveConns(t, "tcp", "127.0.0.1:0", func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+}
+
+// serveConns listens on addr and runs handle for each connection (then
+// closes it) until the test ends.
+func serveConns(t *testing.T, network, addr string, handle func(net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); handle(c) }()
+		}
+	}()
+	return ln
 }

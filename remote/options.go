@@ -9,9 +9,26 @@ import (
 // value is usable: every unset duration or count takes the default below, so
 // callers only set what the operator asked to change.
 type SSHOptions struct {
-	// ConnectTimeout bounds the TCP connect plus the SSH handshake of each hop
-	// (default 10s), so an unreachable node fails fast instead of hanging.
+	// ConnectTimeout bounds the TCP connect plus the SSH handshake of each
+	// hop when the operator set it (--connect-timeout); zero means
+	// ssh_config's ConnectTimeout, else FallbackConnectTimeout.
 	ConnectTimeout time.Duration
+	// FallbackConnectTimeout applies when neither ConnectTimeout nor
+	// ssh_config sets one (default 10s; kmsctl passes --timeout).
+	FallbackConnectTimeout time.Duration
+	// SSHConfig is the OpenSSH client config file ("" = ~/.ssh/config then
+	// SystemSSHConfig, as ssh does; "none" = none; a path = only that file,
+	// as ssh -F).
+	SSHConfig string
+	// SystemSSHConfig is read after ~/.ssh/config (default
+	// /etc/ssh/ssh_config; "none" skips it).
+	SystemSSHConfig string
+	// GlobalKnownHosts are read after the user's known_hosts files (nil
+	// means DefaultGlobalKnownHosts; empty means none).
+	GlobalKnownHosts []string
+	// Debug receives the -v trace: how each node was resolved, the keys
+	// offered, and every remote command (never its stdin). Nil discards it.
+	Debug io.Writer
 	// KeepAliveInterval is how often a keepalive@openssh.com request is sent
 	// (default 5s).
 	KeepAliveInterval time.Duration
@@ -53,8 +70,14 @@ const (
 
 // withDefaults returns o with every unset field replaced by its default.
 func (o SSHOptions) withDefaults() SSHOptions {
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = DefaultConnectTimeout
+	if o.FallbackConnectTimeout <= 0 {
+		o.FallbackConnectTimeout = DefaultConnectTimeout
+	}
+	if o.SystemSSHConfig == "" {
+		o.SystemSSHConfig = DefaultSystemSSHConfig
+	}
+	if o.Debug == nil {
+		o.Debug = io.Discard
 	}
 	if o.KeepAliveInterval <= 0 {
 		o.KeepAliveInterval = DefaultKeepAliveInterval

@@ -14,7 +14,7 @@ func (n *sshNode) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
 	if err := n.conn.err(); err != nil {
 		return nil, n.opError(err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, n.d.opts.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(ctx, n.h.connectTimeout)
 	defer cancel()
 	c, err := n.conn.client.DialContext(ctx, "tcp", addr)
 	if err != nil {

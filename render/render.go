@@ -30,6 +30,10 @@ type Options struct {
 	TTY bool
 	// Color: colours and bold are allowed (TTY, no NO_COLOR, no --no-color).
 	Color bool
+	// Width is the terminal's width in columns; a table wider than that
+	// drops its low-value columns (Table.Drop). 0 means no limit (pipes,
+	// --wide).
+	Width int
 }
 
 // Painter styles short strings for one output stream.

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -17,11 +18,20 @@ type Table struct {
 	// Tone gives a cell's tone (row and col are 0-based data indexes); nil
 	// means every cell is Plain.
 	Tone func(row, col int) Tone
+	// Drop lists columns, lowest value first, that may be left out when the
+	// table is wider than Options.Width.
+	Drop []int
+	// Hidden is set by Write: how many columns it left out.
+	Hidden *int
+
+	cols []int // original index of each column, nil when none was dropped
 }
 
 // Write renders t to w: a bordered lipgloss table on a terminal, plain text
-// aligned with spaces otherwise. Empty cells show as "-" in both.
+// aligned with spaces otherwise. Empty cells show as "-" in both. A table
+// wider than o.Width loses the columns of t.Drop, in order, until it fits.
 func (t Table) Write(w io.Writer, o Options) error {
+	t = t.fit(o)
 	if !o.TTY {
 		return t.writePlain(w)
 	}
@@ -37,6 +47,9 @@ func (t Table) Write(w io.Writer, o Options) error {
 			}
 			return p.Style(t.tone(row, col)).Padding(0, 1)
 		})
+	if o.Width > 0 && t.width(true) > o.Width {
+		tbl = tbl.Width(o.Width).Wrap(true) // still too wide: wrap the cells
+	}
 	_, err := fmt.Fprintln(w, tbl.Render())
 	return err
 }
@@ -70,5 +83,75 @@ func (t Table) tone(row, col int) Tone {
 	if t.Tone == nil {
 		return Plain
 	}
-	return t.Tone(row, col)
+	return t.Tone(row, t.origin(col))
+}
+
+// fit drops columns of t.Drop until the table fits o.Width.
+func (t Table) fit(o Options) Table {
+	hidden := 0
+	for _, col := range t.Drop {
+		if o.Width <= 0 || t.width(o.TTY) <= o.Width {
+			break
+		}
+		t = t.without(col)
+		hidden++
+	}
+	if t.Hidden != nil {
+		*t.Hidden = hidden
+	}
+	return t
+}
+
+// width is the rendered width: cells plus two spaces between columns
+// (plain) or padding and borders (terminal).
+func (t Table) width(tty bool) int {
+	total := 0
+	for c := range t.Headers {
+		wc := lipgloss.Width(t.Headers[c])
+		for _, r := range t.cells() {
+			if c < len(r) {
+				wc = max(wc, lipgloss.Width(r[c]))
+			}
+		}
+		total += wc
+	}
+	if tty {
+		return total + 3*len(t.Headers) + 1
+	}
+	return total + 2*(len(t.Headers)-1)
+}
+
+// without removes the column with the original index col (indexes in Drop
+// and Tone keep referring to the original columns).
+func (t Table) without(col int) Table {
+	pos := -1
+	cols := make([]int, len(t.Headers))
+	for i := range cols {
+		cols[i] = t.origin(i)
+		if cols[i] == col {
+			pos = i
+		}
+	}
+	if pos < 0 {
+		return t
+	}
+	out := t
+	out.Headers = slices.Delete(slices.Clone(t.Headers), pos, pos+1)
+	out.Rows = make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		out.Rows[i] = slices.Clone(r)
+		if pos < len(r) {
+			out.Rows[i] = slices.Delete(out.Rows[i], pos, pos+1)
+		}
+	}
+	out.cols = slices.Delete(cols, pos, pos+1)
+	return out
+}
+
+// origin is the original index of the column now at pos.
+func (t Table) origin(pos int) int {
+	if t.cols == nil {
+		return pos
+	}
+	return t.cols[pos]
 }

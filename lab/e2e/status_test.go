@@ -343,12 +343,15 @@ func TestStatusChangedHostKeyRefused(t *testing.T) {
 	}
 	tab := l.kmsctl(t, nil, "status", "-i", inv)
 	out := tab.stdout + tab.stderr
-	for _, want := range []string{"node " + l.nodes[1], "HAS CHANGED", kh, "refusing to connect"} {
+	for _, want := range []string{l.nodes[1] + ": ssh: host key of", "HAS CHANGED", kh, "refusing to connect", "ssh-keygen -R"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q: %s", want, tab)
 		}
 	}
 	if tab.code != 3 {
 		t.Errorf("table run: want exit 3: %s", tab)
+	}
+	if strings.Contains(out, "node "+l.nodes[1]+": ") {
+		t.Errorf("the node's name is repeated in its own row's message: %s", tab)
 	}
 }
