@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -139,11 +138,11 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 	run := newRunID(o.Now())
 	sink, closeLog := o.eventSink(run)
 	defer closeLog()
-	host, _ := os.Hostname()
+	lock, dead := runLock()
 	mopts := migrate.Options{
 		Run: run, Desired: d, InventoryDigest: sess.inv.Digest(), Saved: saved, HasAPIKey: sess.apiKey != "",
 		Gate: o.Gate, KeepBackups: o.KeepBackups, ForceUnlock: o.ForceUnlock, Parallel: o.Parallel,
-		Lock: migrate.LockInfo{Operator: host, PID: os.Getpid()}, Events: sink, Now: o.Now,
+		Lock: lock, LockOwnerDead: dead, Events: sink, Now: o.Now,
 	}
 	if !o.SkipVaultCheck {
 		mopts.Preflight = func(ctx context.Context) ([]string, error) { return vaultPreflight(ctx, sess, o.Secrets, o.Parallel) }
@@ -175,29 +174,30 @@ func (o *HSMEnableVaultOptions) confirm(ctx context.Context, sess *hsmSession, d
 	return nil
 }
 
-// rolloutExit maps the rollout's typed errors onto the documented exit codes
-// and tells the operator how to go on.
+// rolloutExit maps the rollout's typed outcome (the one the summary reports
+// too) onto the documented exit codes and tells the operator how to go on:
+// 5 only when the failing node is as it was or proven healthy in a state of
+// the run, 7 when it needs the operator.
 func rolloutExit(err error, run string) error {
-	var pe *migrate.PreflightError
-	var he *migrate.HaltError
-	var re *migrate.RestoreError
-	switch {
-	case err == nil:
+	o := migrate.OutcomeOf(err)
+	code := ExitFailed
+	switch o.Kind {
+	case migrate.OutcomeSuccess:
 		return nil
-	case errors.As(err, &pe):
+	case migrate.OutcomePreflight:
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
-	case errors.As(err, &re):
-		return &ExitError{Code: ExitRollbackFailed, Err: fmt.Errorf("run %s: %w", run, err)}
-	case errors.As(err, &he):
-		msg := fmt.Errorf("run %s: %w", run, err)
-		if he.Journal != "" {
-			msg = fmt.Errorf("%w\nlast journal lines of %s:\n%s", msg, he.Node, he.Journal)
-		}
-		return &ExitError{Code: ExitHaltedRestored, Err: msg}
-	case errors.Is(err, migrate.ErrInterrupted):
-		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("run %s: %w", run, err)}
+	case migrate.OutcomeHalted, migrate.OutcomeUnchanged:
+		code = ExitHaltedRestored
+	case migrate.OutcomeActionNeeded:
+		code = ExitRollbackFailed
+	case migrate.OutcomeInterrupted:
+		code = ExitInterrupted
 	}
-	return fmt.Errorf("run %s: %w", run, err)
+	msg := fmt.Errorf("run %s: %w", run, err)
+	if o.Journal != "" {
+		msg = fmt.Errorf("%w\nlast journal lines of %s:\n%s", msg, o.Node, o.Journal)
+	}
+	return &ExitError{Code: code, Err: msg}
 }
 
 // newRunID names a run: sortable time plus randomness, safe in file names.

@@ -87,6 +87,9 @@ func TestRolloutExitCodes(t *testing.T) {
 		{&migrate.PreflightError{Err: context.Canceled}, ExitPreflightFailed},
 		{&migrate.HaltError{Node: "kms-1", Cause: context.Canceled, Restored: true}, ExitHaltedRestored},
 		{&migrate.RestoreError{Node: "kms-1", Cause: context.Canceled, Restore: context.Canceled}, ExitRollbackFailed},
+		// A restore that failed is never "halted, node restored".
+		{&migrate.HaltError{Node: "kms-1", Cause: context.Canceled, Restored: false}, ExitRollbackFailed},
+		{&migrate.HaltError{Node: "kms-1", Cause: context.Canceled, Unchanged: true}, ExitHaltedRestored},
 		{migrate.ErrInterrupted, ExitInterrupted},
 	}
 	for _, tt := range tests {

@@ -23,7 +23,7 @@ func buildPlan(ctx context.Context, sess *hsmSession, d migrate.Desired, paralle
 		return nil, err
 	}
 	plan.InventoryDigest = sess.inv.Digest()
-	if err := migrate.CheckHealth(facts, sess.apiKey != ""); err != nil {
+	if err := migrate.CheckHealth(facts, sess.targets, sess.apiKey != ""); err != nil {
 		plan.Warnings = append(plan.Warnings, "the cluster is not healthy now, an apply would stop at its preflight: "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return plan, nil

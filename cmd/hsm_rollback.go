@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,10 +70,10 @@ func runHSMRollback(ctx context.Context, o *HSMRollbackOptions) error {
 	defer sess.Close()
 	sink, closeLog := newEventSink(o.IO, o.Output, o.StateDir, o.Run+"-rollback")
 	defer closeLog()
-	host, _ := os.Hostname()
+	lock, dead := runLock()
 	_, err = migrate.Rollback(ctx, sess.targets, migrate.Options{
 		Run: o.Run, HasAPIKey: sess.apiKey != "", Gate: o.Gate, ForceUnlock: o.ForceUnlock,
-		Lock: migrate.LockInfo{Operator: host, PID: os.Getpid()}, Events: sink, Now: o.Now,
+		Lock: lock, LockOwnerDead: dead, Events: sink, Now: o.Now,
 	})
 	return rolloutExit(err, o.Run)
 }

@@ -1,0 +1,212 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// Labels of the states a node goes through in a run; a restore names the
+// one it left the node in.
+const (
+	StateOriginal = "original files"
+	StateStage1   = "stage-1 state"
+	StateStage2   = "stage-2 state"
+	StateBefore   = "state before the rollback"
+)
+
+// fileState is one file as a node state holds it.
+type fileState struct {
+	path string
+	data []byte
+	opts remote.WriteOptions
+}
+
+// nodeState is one state of a node's history in this run: its files and
+// what its gate expects of it. The first one is the files the run found.
+type nodeState struct {
+	label string
+	files []fileState
+	want  Want
+}
+
+// with returns the state after the step's edits.
+func (st nodeState) with(s nodeStep) nodeState {
+	next := nodeState{label: s.label, want: s.want, files: append([]fileState(nil), st.files...)}
+	for _, e := range s.edits {
+		fs := fileState{path: e.path, data: e.new, opts: newFileOpts(e)}
+		i := indexFile(next.files, e.path)
+		if i < 0 {
+			next.files = append(next.files, fs)
+			continue
+		}
+		next.files[i] = fs
+	}
+	return next
+}
+
+func indexFile(files []fileState, p string) int {
+	for i, f := range files {
+		if f.path == p {
+			return i
+		}
+	}
+	return -1
+}
+
+// startHistory records the state a node starts the run in.
+func (r *runner) startHistory(name, label string, files []fileState, want Want) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.history[name] = []nodeState{{label: label, files: files, want: want}}
+}
+
+// reached records that the node passed its gate in the step's new state.
+func (r *runner) reached(s nodeStep) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.history[s.t.Name]
+	if len(h) == 0 {
+		return
+	}
+	r.history[s.t.Name] = append(h, h[len(h)-1].with(s))
+}
+
+// stateOf names the node's last state proven to start.
+func (r *runner) stateOf(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.history[name]
+	if len(h) == 0 {
+		return ""
+	}
+	return h[len(h)-1].label
+}
+
+// rungs lists the node's states to try, newest first; skipCurrent leaves
+// out the newest (it is the one that failed).
+func (r *runner) rungs(name string, skipCurrent bool) []nodeState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.history[name]
+	var out []nodeState
+	for i := len(h) - 1; i >= 0; i-- {
+		if skipCurrent && i == len(h)-1 && len(h) > 1 {
+			continue
+		}
+		out = append(out, h[i])
+	}
+	return out
+}
+
+// settleAt cuts the node's history back to the state it was restored to.
+func (r *runner) settleAt(name, label string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.history[name]
+	for i := len(h) - 1; i > 0 && h[i].label != label; i-- {
+		h = h[:i]
+	}
+	r.history[name] = h
+}
+
+// restore is the one restore of kmsctl: it walks the named nodes back
+// through the run's own history (stage-2 state, stage-1 state, original
+// files), one rung at a time and all the nodes together, until every one of
+// them passes the gate of that state. The result is a *HaltError naming the
+// state reached, or a *RestoreError when even the original files did not
+// start (operator action needed).
+func (r *runner) restore(ctx context.Context, names []string, phase string, cause error, explain func(error, string) string, skipCurrent bool) error {
+	ctx = context.WithoutCancel(ctx)
+	journal := Journal(ctx, r.byName[names[0]].Node, r.byName[names[0]].Unit, 20)
+	ladders := map[string][]nodeState{}
+	depth := 0
+	for _, n := range names {
+		ladders[n] = r.rungs(n, skipCurrent)
+		depth = max(depth, len(ladders[n]))
+	}
+	var tried []string
+	var last error
+	for i := 0; i < depth; i++ {
+		rung := func(n string) nodeState { l := ladders[n]; return l[min(i, len(l)-1)] }
+		label := rung(names[0]).label
+		r.emit(Event{Phase: phase, Node: strings.Join(names, ","), Step: "restore", Result: ResultStart, Message: "back to the " + label, Error: cause.Error()})
+		last = r.enterStates(ctx, names, rung)
+		if last == nil {
+			for _, n := range names {
+				r.settleAt(n, rung(n).label)
+			}
+			r.emit(Event{Phase: phase, Node: strings.Join(names, ","), Step: "restore", Result: ResultOK, Message: "on its " + label + ", healthy"})
+			he := &HaltError{Node: strings.Join(names, ","), Phase: phase, Cause: cause, Restored: true, State: label, Tried: tried, Journal: journal}
+			if explain != nil {
+				he.Explain = explain(cause, journal)
+			}
+			return he
+		}
+		r.emit(Event{Phase: phase, Node: strings.Join(names, ","), Step: "restore", Result: ResultFail, Message: label, Error: last.Error()})
+		tried = append(tried, fmt.Sprintf("%s: %v", label, last))
+	}
+	t := r.byName[names[0]]
+	return &RestoreError{Node: strings.Join(names, ","), Backup: path.Join(t.BackupDir, r.opts.Run), Cause: cause, Restore: last,
+		Tried: tried, Journal: Journal(ctx, t.Node, t.Unit, 20)}
+}
+
+// enterStates writes each node's files of its state where they differ,
+// restarts the nodes together and gates them.
+func (r *runner) enterStates(ctx context.Context, names []string, state func(string) nodeState) error {
+	if len(names) == 0 {
+		return errors.New("no node to restore")
+	}
+	err := r.forAll(ctx, names, func(t *Target) error {
+		for _, f := range state(t.Name).files {
+			if stillHolds(ctx, t, f.path, f.data) {
+				continue
+			}
+			if err := t.Node.WriteFileAtomic(ctx, f.path, f.data, f.opts); err != nil {
+				return writeCause(t.Name, f.path, err)
+			}
+		}
+		return RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
+	})
+	if err != nil {
+		return err
+	}
+	return r.forAll(ctx, names, func(t *Target) error {
+		want := state(t.Name).want
+		want.PeersDown, want.ClusterSize = true, 0
+		return r.gate(ctx, t, want)
+	})
+}
+
+// writeCause turns a failed write into one line naming the node, the path
+// and the reason, e.g. "kms-2: /etc/minkms: no space left on device"; the
+// transport's full error stays reachable through errors.Is and errors.As.
+func writeCause(node, p string, err error) error {
+	msg := strings.ToLower(err.Error())
+	dir := path.Dir(p)
+	line := fmt.Sprintf("%s: write %s: %s", node, p, firstLine([]byte(err.Error())))
+	switch {
+	case strings.Contains(msg, "no space left"):
+		line = fmt.Sprintf("%s: %s: no space left on device", node, dir)
+	case strings.Contains(msg, "read-only file system"):
+		line = fmt.Sprintf("%s: %s: read-only file system", node, dir)
+	case strings.Contains(msg, "symbolic link"):
+		line = fmt.Sprintf("%s: %s is a symbolic link", node, p)
+	case strings.Contains(msg, "permission denied"):
+		line = fmt.Sprintf("%s: %s: permission denied", node, dir)
+	}
+	return &writeError{line: line, err: err}
+}
+
+// writeError is a failed write told in one line.
+type writeError struct {
+	line string
+	err  error
+}
+
+func (e *writeError) Error() string { return e.line }
+func (e *writeError) Unwrap() error { return e.err }
