@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/kmsctl/kmsctl/inventory"
-	"github.com/kmsctl/kmsctl/migrate/preflight"
+	"github.com/kmsctl/kmsctl/migrate/vaultcheck"
 )
 
 // vaultPreflight runs the checks of `kmsctl vault check` (from the operator
@@ -18,7 +18,7 @@ func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.Sec
 	if err != nil {
 		return nil, err
 	}
-	rep, err := preflight.Run(ctx, cfg, sess.conns, preflight.Options{Parallel: parallel})
+	rep, err := vaultcheck.Run(ctx, cfg, sess.conns, vaultcheck.Options{Parallel: parallel})
 	if err != nil {
 		return nil, err
 	}
@@ -29,9 +29,9 @@ func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.Sec
 			m = "node " + c.Node + ": " + m
 		}
 		switch c.Status {
-		case preflight.Warn:
+		case vaultcheck.Warn:
 			warnings = append(warnings, m)
-		case preflight.Fail:
+		case vaultcheck.Fail:
 			failures = append(failures, m)
 		}
 	}
@@ -42,27 +42,27 @@ func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.Sec
 }
 
 // hsmPreflightConfig maps the inventory onto the preflight's Config.
-func hsmPreflightConfig(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions) (preflight.Config, error) {
+func hsmPreflightConfig(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions) (vaultcheck.Config, error) {
 	v := sess.inv.Vault
 	if v == nil {
-		return preflight.Config{}, errors.New("no vault section in the inventory")
+		return vaultcheck.Config{}, errors.New("no vault section in the inventory")
 	}
-	cfg := preflight.Config{Server: v.Server, CACertFile: v.CACert, TLSServerName: v.TLSServerName,
-		Transit: preflight.Transit{Key: v.Transit.Key, Path: v.Transit.MountPath(), Namespace: v.Transit.Namespace}}
+	cfg := vaultcheck.Config{Server: v.Server, CACertFile: v.CACert, TLSServerName: v.TLSServerName,
+		Transit: vaultcheck.Transit{Key: v.Transit.Key, Path: v.Transit.MountPath(), Namespace: v.Transit.Namespace}}
 	switch {
 	case v.AppRole != nil:
 		secret, err := v.AppRole.Secret().Read(secrets)
 		if err != nil {
 			return cfg, err
 		}
-		cfg.AppRole = &preflight.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.MountPath(), Namespace: v.AppRole.Namespace}
+		cfg.AppRole = &vaultcheck.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.MountPath(), Namespace: v.AppRole.Namespace}
 	case v.Kubernetes != nil:
 		jwt, err := kubernetesJWT(ctx, sess, secrets)
 		if err != nil {
 			return cfg, err
 		}
 		k := v.Kubernetes
-		cfg.Kubernetes = &preflight.Kubernetes{Role: k.Role, JWT: jwt, Path: k.MountPath(), Namespace: k.Namespace}
+		cfg.Kubernetes = &vaultcheck.Kubernetes{Role: k.Role, JWT: jwt, Path: k.MountPath(), Namespace: k.Namespace}
 	}
 	return cfg, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kmsctl/kmsctl/inventory"
 	"github.com/kmsctl/kmsctl/migrate"
+	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/remote"
 )
@@ -112,9 +113,9 @@ func desiredFrom(inv *inventory.Inventory, secrets inventory.SecretOptions, stag
 		return migrate.Desired{}, usageError(fmt.Errorf("%s: no vault section: the nodes' Vault settings are needed", inv.File))
 	}
 	d := migrate.Desired{KeepLocalHSM: keepLocal, Stage2: migrate.Stage2Strategy(stage2)}
-	d.Vault = migrate.VaultSettings{
+	d.Vault = configedit.VaultSettings{
 		Server:  v.Server,
-		Transit: migrate.Transit{Key: v.Transit.Key, Path: v.Transit.Path, Namespace: v.Transit.Namespace},
+		Transit: configedit.Transit{Key: v.Transit.Key, Path: v.Transit.Path, Namespace: v.Transit.Namespace},
 	}
 	switch {
 	case v.AppRole != nil:
@@ -122,10 +123,10 @@ func desiredFrom(inv *inventory.Inventory, secrets inventory.SecretOptions, stag
 		if err != nil {
 			return d, err
 		}
-		d.Vault.AppRole = &migrate.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.Path, Namespace: v.AppRole.Namespace}
+		d.Vault.AppRole = &configedit.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.Path, Namespace: v.AppRole.Namespace}
 	case v.Kubernetes != nil:
 		k := v.Kubernetes
-		d.Vault.Kubernetes = &migrate.Kubernetes{Role: k.Role, JWT: k.JWT, Path: k.Path, Namespace: k.Namespace}
+		d.Vault.Kubernetes = &configedit.Kubernetes{Role: k.Role, JWT: k.JWT, Path: k.Path, Namespace: k.Namespace}
 	}
 	if block == "" && len(inv.Nodes()) > 0 {
 		block = inv.Nodes()[0].VaultBlock // node_defaults.vault_block
@@ -133,7 +134,7 @@ func desiredFrom(inv *inventory.Inventory, secrets inventory.SecretOptions, stag
 	if block == "" {
 		block = inventory.VaultBlockHashiCorp
 	}
-	bp, err := migrate.ParseBlockPath(block)
+	bp, err := configedit.ParseBlockPath(block)
 	if err != nil {
 		return d, usageError(fmt.Errorf("--vault-block: %w", err))
 	}

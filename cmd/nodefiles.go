@@ -5,18 +5,20 @@ import (
 
 	"github.com/kmsctl/kmsctl/inventory"
 	"github.com/kmsctl/kmsctl/migrate"
+	"github.com/kmsctl/kmsctl/migrate/configedit"
+	"github.com/kmsctl/kmsctl/migrate/envfile"
 )
 
 // envHasKey reports whether systemd would pass MINIO_KMS_HSM_KEY from this
-// EnvironmentFile, read with systemd's own rules (see migrate.EnvHasKey).
+// EnvironmentFile, read with systemd's own rules (see envfile.HasKey).
 func envHasKey(data []byte) (bool, error) {
-	return migrate.EnvHasKey(data, migrate.EnvKey)
+	return envfile.HasKey(data, migrate.EnvKey)
 }
 
 // vaultBlocks returns the Vault HSM block spellings present in a key manager
 // config (hsm.hashicorp.vault and/or hsm.vault).
 func vaultBlocks(data []byte) ([]string, error) {
-	ins, err := migrate.InspectConfig(data)
+	ins, err := configedit.Inspect(data)
 	if err != nil {
 		return nil, fmt.Errorf("parse config: %w", err)
 	}

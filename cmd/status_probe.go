@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"sync"
 
 	"github.com/kmsctl/kmsctl/inventory"
-	"github.com/kmsctl/kmsctl/migrate"
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -53,7 +52,7 @@ func (p *probe) sudo(ctx context.Context) {
 	case err != nil:
 		p.rep.Sudo = &SudoReport{Mode: sudoFail, Error: err.Error()}
 	case res.ExitCode != 0:
-		p.rep.Sudo = &SudoReport{Mode: sudoFail, Error: fmt.Sprintf("exit %d: %s", res.ExitCode, firstLine(res.Stderr))}
+		p.rep.Sudo = &SudoReport{Mode: sudoFail, Error: fmt.Sprintf("exit %d: %s", res.ExitCode, res.StderrLine())}
 	default:
 		p.rep.Sudo = &SudoReport{Mode: sudoOK}
 	}
@@ -62,7 +61,7 @@ func (p *probe) sudo(ctx context.Context) {
 func (p *probe) unit(ctx context.Context) {
 	u := &UnitReport{Name: p.node.Unit}
 	p.rep.Unit = u
-	st, err := migrate.ReadUnit(ctx, p.conn, p.node.Unit)
+	st, err := systemd.ReadUnit(ctx, p.conn, p.node.Unit)
 	if err != nil {
 		u.Error = err.Error()
 		return
@@ -146,12 +145,4 @@ func (p *probe) api(ctx context.Context) {
 // client builds the API client that dials through the node's SSH connection.
 func (p *probe) client() (NodeAPI, error) {
 	return apiClientFor(p.newAPI, p.conn, p.node, p.apiKey)
-}
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

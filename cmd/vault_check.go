@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kmsctl/kmsctl/inventory"
-	"github.com/kmsctl/kmsctl/migrate/preflight"
+	"github.com/kmsctl/kmsctl/migrate/vaultcheck"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -92,7 +92,7 @@ func runVaultCheck(ctx context.Context, opts *VaultCheckOptions) error {
 	if err != nil {
 		return fmt.Errorf("vault check: %w", err)
 	}
-	rep, err := preflight.Run(ctx, cfg, conns, preflight.Options{
+	rep, err := vaultcheck.Run(ctx, cfg, conns, vaultcheck.Options{
 		SkipNodes: opts.SkipNodes, Parallel: opts.Parallel,
 		Timeout: min(opts.Timeout, vaultRequestTimeout), Getenv: opts.Getenv,
 	})
@@ -111,7 +111,7 @@ func runVaultCheck(ctx context.Context, opts *VaultCheckOptions) error {
 // connectForVaultCheck opens the SSH connections the check needs: every
 // node, or with --skip-nodes only the first one, and only when the
 // kubernetes JWT must be read from it. A node that cannot be reached is a
-// *preflight.Unreachable, so its check fails by name instead of the run.
+// *vaultcheck.Unreachable, so its check fails by name instead of the run.
 func connectForVaultCheck(ctx context.Context, opts *VaultCheckOptions, inv *inventory.Inventory) ([]remote.Node, error) {
 	nodes := inv.Nodes()
 	needJWT := inv.Vault.Kubernetes != nil && inv.Vault.Kubernetes.JWTFile == ""
@@ -145,7 +145,7 @@ func dialVaultCheckNodes(ctx context.Context, opts *VaultCheckOptions, dialer re
 				if opts.Debugf != nil {
 					opts.Debugf("node %s: %v", n.Name, err)
 				}
-				conns[i] = &preflight.Unreachable{NodeName: n.Name, Err: err}
+				conns[i] = &vaultcheck.Unreachable{NodeName: n.Name, Err: err}
 				return
 			}
 			conns[i] = conn
@@ -161,7 +161,7 @@ func dialVaultCheckNodes(ctx context.Context, opts *VaultCheckOptions, dialer re
 func jwtSources(conns []remote.Node) []remote.Node {
 	var out []remote.Node
 	for _, c := range conns {
-		if _, bad := c.(*preflight.Unreachable); !bad {
+		if _, bad := c.(*vaultcheck.Unreachable); !bad {
 			out = append(out, c)
 		}
 	}

@@ -5,15 +5,15 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kmsctl/kmsctl/migrate/preflight"
+	"github.com/kmsctl/kmsctl/migrate/vaultcheck"
 	"github.com/kmsctl/kmsctl/render"
 )
 
 var vaultCheckHeaders = []string{"STATUS", "CHECK", "NODE", "MESSAGE"}
 
-// writeVaultCheck prints the report as JSON (the preflight.Report with its
+// writeVaultCheck prints the report as JSON (the vaultcheck.Report with its
 // schema) or as a table, a verdict line and the fixes below it.
-func writeVaultCheck(s *IOStreams, output string, rep *preflight.Report) error {
+func writeVaultCheck(s *IOStreams, output string, rep *vaultcheck.Report) error {
 	if output == outputJSON {
 		return writeJSON(s.Out, rep)
 	}
@@ -30,17 +30,17 @@ func writeVaultCheck(s *IOStreams, output string, rep *preflight.Report) error {
 }
 
 // vaultCheckTone colours the status column.
-func vaultCheckTone(rep *preflight.Report) func(row, col int) render.Tone {
+func vaultCheckTone(rep *vaultcheck.Report) func(row, col int) render.Tone {
 	return func(row, col int) render.Tone {
 		if col != 0 {
 			return render.Plain
 		}
 		switch rep.Checks[row].Status {
-		case preflight.Pass:
+		case vaultcheck.Pass:
 			return render.Good
-		case preflight.Fail:
+		case vaultcheck.Fail:
 			return render.Bad
-		case preflight.Warn:
+		case vaultcheck.Warn:
 			return render.Warn
 		}
 		return render.Faint
@@ -49,27 +49,27 @@ func vaultCheckTone(rep *preflight.Report) func(row, col int) render.Tone {
 
 // vaultCheckVerdict is the one-line result, e.g. "Vault check failed:
 // 9 passed, 2 failed, 1 skipped, 0 warnings".
-func vaultCheckVerdict(rep *preflight.Report) string {
+func vaultCheckVerdict(rep *vaultcheck.Report) string {
 	verdict := "passed"
 	if !rep.Passed() {
 		verdict = "failed"
 	}
 	warnings := "warnings"
-	if rep.Count(preflight.Warn) == 1 {
+	if rep.Count(vaultcheck.Warn) == 1 {
 		warnings = "warning"
 	}
 	return fmt.Sprintf("Vault check %s: %d passed, %d failed, %d skipped, %d %s", verdict,
-		rep.Count(preflight.Pass), rep.Count(preflight.Fail), rep.Count(preflight.Skip), rep.Count(preflight.Warn), warnings)
+		rep.Count(vaultcheck.Pass), rep.Count(vaultcheck.Fail), rep.Count(vaultcheck.Skip), rep.Count(vaultcheck.Warn), warnings)
 }
 
 // writeVaultFixes prints the Fix of every failed or warned check under the
 // checks it fixes; checks sharing a fix (the capability check and the call
 // that was refused, or several nodes cut off alike) share one stanza.
-func writeVaultFixes(w io.Writer, rep *preflight.Report) error {
+func writeVaultFixes(w io.Writer, rep *vaultcheck.Report) error {
 	var order []string
 	who := map[string][]string{}
 	for _, c := range rep.Checks {
-		if c.Fix == "" || (c.Status != preflight.Fail && c.Status != preflight.Warn) {
+		if c.Fix == "" || (c.Status != vaultcheck.Fail && c.Status != vaultcheck.Warn) {
 			continue
 		}
 		if _, seen := who[c.Fix]; !seen {
@@ -96,7 +96,7 @@ func writeVaultFixes(w io.Writer, rep *preflight.Report) error {
 }
 
 // checkName is the check's ID, with the node for checks run from a node.
-func checkName(c preflight.Check) string {
+func checkName(c vaultcheck.Check) string {
 	if c.Node != "" {
 		return c.ID + " (" + c.Node + ")"
 	}

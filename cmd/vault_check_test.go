@@ -16,8 +16,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kmsctl/kmsctl/migrate/preflight"
-	"github.com/kmsctl/kmsctl/migrate/preflight/preflighttest"
+	"github.com/kmsctl/kmsctl/migrate/vaultcheck"
+	"github.com/kmsctl/kmsctl/migrate/vaultcheck/vaultchecktest"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -76,7 +76,7 @@ func (d *vcDialer) Dial(_ context.Context, t remote.Target) (remote.Node, error)
 // vcEnv is one vault check run: a fake Vault, three nodes, an inventory.
 type vcEnv struct {
 	t      *testing.T
-	vault  *preflighttest.FakeVault
+	vault  *vaultchecktest.FakeVault
 	dialer *vcDialer
 	dir    string
 	env    map[string]string
@@ -88,18 +88,18 @@ const k8sTokenPath = "/etc/minkms/k8s-token"
 
 func newVCEnv(t *testing.T) *vcEnv {
 	t.Helper()
-	e := &vcEnv{t: t, vault: preflighttest.New(t), dir: t.TempDir(), env: map[string]string{},
+	e := &vcEnv{t: t, vault: vaultchecktest.New(t), dir: t.TempDir(), env: map[string]string{},
 		dialer: &vcDialer{nodes: map[string]*vcNode{}, unreachable: map[string]string{}}}
 	for _, n := range []string{"kms-1", "kms-2", "kms-3"} {
-		e.dialer.nodes[n] = &vcNode{name: n, files: map[string][]byte{k8sTokenPath: []byte(preflighttest.JWT + "\n")}}
+		e.dialer.nodes[n] = &vcNode{name: n, files: map[string][]byte{k8sTokenPath: []byte(vaultchecktest.JWT + "\n")}}
 	}
 	ca, err := os.ReadFile(e.vault.WriteCA(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.write("ca.pem", string(ca))
-	e.write("secret-id", preflighttest.SecretID+"\n")
-	e.login = "    approle:\n      id: " + preflighttest.RoleID + "\n      secret_file: secret-id\n"
+	e.write("secret-id", vaultchecktest.SecretID+"\n")
+	e.login = "    approle:\n      id: " + vaultchecktest.RoleID + "\n      secret_file: secret-id\n"
 	return e
 }
 
@@ -126,7 +126,7 @@ vault:
     ca_cert: ca.pem
 %s    transit:
       key: %s
-%s`, e.vault.URL(), e.login, preflighttest.Key, transitExtra)
+%s`, e.vault.URL(), e.login, vaultchecktest.Key, transitExtra)
 	e.write("inventory.yaml", inv)
 	return filepath.Join(e.dir, "inventory.yaml")
 }
@@ -157,7 +157,7 @@ func TestVaultCheckGolden(t *testing.T) {
 		wantCode int
 	}{
 		{name: "pass", wantCode: ExitOK},
-		{name: "nohmac", setup: func(e *vcEnv) { delete(e.vault.Caps, "transit/hmac/"+preflighttest.Key) }, wantCode: ExitUnhealthy},
+		{name: "nohmac", setup: func(e *vcEnv) { delete(e.vault.Caps, "transit/hmac/"+vaultchecktest.Key) }, wantCode: ExitUnhealthy},
 		{name: "nodes_cut_off", setup: func(e *vcEnv) {
 			e.dialer.nodes["kms-2"].dialErr = errors.New("ssh: rejected: connect failed (No route to host)")
 			e.dialer.unreachable["kms-3"] = "dial tcp 10.213.0.13:22: connect: connection refused"
@@ -209,11 +209,11 @@ func assertGolden(t *testing.T, path, got string) {
 // failing runs (with --verbose) for the secret id, the token, the JWT, the
 // accessor and any transit output.
 func TestVaultCheckNoSecrets(t *testing.T) {
-	secrets := []string{preflighttest.SecretID, preflighttest.Token, preflighttest.JWT, preflighttest.Accessor, "vault:v1:", "SHOULD-NEVER-APPEAR"}
+	secrets := []string{vaultchecktest.SecretID, vaultchecktest.Token, vaultchecktest.JWT, vaultchecktest.Accessor, "vault:v1:", "SHOULD-NEVER-APPEAR"}
 	setups := map[string]func(e *vcEnv){
 		"good":          func(*vcEnv) {},
 		"wrong secret":  func(e *vcEnv) { e.vault.SecretID = "another-secret-id" },
-		"nohmac":        func(e *vcEnv) { delete(e.vault.Caps, "transit/hmac/"+preflighttest.Key) },
+		"nohmac":        func(e *vcEnv) { delete(e.vault.Caps, "transit/hmac/"+vaultchecktest.Key) },
 		"sealed":        func(e *vcEnv) { e.vault.Sealed = true },
 		"wrong key":     func(e *vcEnv) { e.vault.Key = "other-key" },
 		"k8s from node": func(e *vcEnv) { e.login = "    kubernetes:\n      role: minkms\n      jwt: " + k8sTokenPath + "\n" },
@@ -256,11 +256,11 @@ func TestVaultCheckCredentials(t *testing.T) {
 		wantErr     string // substring of stderr
 	}{
 		{name: "secret from env", setup: func(e *vcEnv) {
-			e.env["LAB_SECRET"] = preflighttest.SecretID
-			e.login = "    approle:\n      id: " + preflighttest.RoleID + "\n      secret_env: LAB_SECRET\n"
+			e.env["LAB_SECRET"] = vaultchecktest.SecretID
+			e.login = "    approle:\n      id: " + vaultchecktest.RoleID + "\n      secret_env: LAB_SECRET\n"
 		}, wantCode: ExitOK, wantDialled: "kms-1,kms-2,kms-3"},
 		{name: "no secret source", setup: func(e *vcEnv) {
-			e.login = "    approle:\n      id: " + preflighttest.RoleID + "\n"
+			e.login = "    approle:\n      id: " + vaultchecktest.RoleID + "\n"
 		}, wantCode: ExitFailed, wantErr: "vault.approle secret id: no source for the secret"},
 		{name: "approle, skip nodes dials none", args: []string{"--skip-nodes"}, wantCode: ExitOK, wantDialled: ""},
 		{name: "jwt from the first node", setup: k8s(""), wantCode: ExitOK, wantDialled: "kms-1,kms-2,kms-3"},
@@ -270,7 +270,7 @@ func TestVaultCheckCredentials(t *testing.T) {
 			e.dialer.unreachable["kms-1"] = "dial tcp 10.213.0.11:22: i/o timeout"
 		}, wantCode: ExitUnhealthy, wantDialled: "kms-1,kms-2,kms-3"},
 		{name: "jwt file local", setup: func(e *vcEnv) {
-			e.write("jwt", preflighttest.JWT+"\n")
+			e.write("jwt", vaultchecktest.JWT+"\n")
 			k8s("      jwt_file: jwt\n")(e)
 		}, args: []string{"--skip-nodes"}, wantCode: ExitOK, wantDialled: ""},
 		{name: "jwt, skip nodes, first node down", setup: func(e *vcEnv) {
@@ -313,7 +313,7 @@ func TestVaultCheckCredentials(t *testing.T) {
 // checkStatus returns the status of the check id in a JSON report.
 func checkStatus(t *testing.T, doc, id string) string {
 	t.Helper()
-	var rep preflight.Report
+	var rep vaultcheck.Report
 	if err := json.Unmarshal([]byte(doc), &rep); err != nil {
 		t.Fatalf("not a JSON report: %v\n%s", err, doc)
 	}
@@ -356,13 +356,13 @@ func TestVaultCheckFlags(t *testing.T) {
 // TestVaultCheckTableFixes checks the table's fix section on its own:
 // identical fixes are printed once under every check they fix.
 func TestVaultCheckTableFixes(t *testing.T) {
-	stanza := preflight.PolicyStanza("transit/hmac/k")
-	rep := &preflight.Report{Schema: preflight.Schema, Checks: []preflight.Check{
-		{ID: "vault.capability.hmac", Title: "update on transit/hmac/k", Status: preflight.Fail, Message: "lacks update", Fix: stanza},
-		{ID: "transit.hmac", Title: "HMAC", Status: preflight.Fail, Message: "403", Fix: stanza},
-		{ID: "node.vault", Node: "kms-2", Title: "Vault reachable from kms-2", Status: preflight.Fail, Message: "no route", Fix: "check routing"},
-		{ID: "vault.namespace", Title: "Vault namespaces", Status: preflight.Warn, Message: "ignored", Fix: "remove namespace"},
-		{ID: "transit.key", Title: "type", Status: preflight.Skip, Message: "skipped: not readable", Fix: "never shown"},
+	stanza := vaultcheck.PolicyStanza("transit/hmac/k")
+	rep := &vaultcheck.Report{Schema: vaultcheck.Schema, Checks: []vaultcheck.Check{
+		{ID: "vault.capability.hmac", Title: "update on transit/hmac/k", Status: vaultcheck.Fail, Message: "lacks update", Fix: stanza},
+		{ID: "transit.hmac", Title: "HMAC", Status: vaultcheck.Fail, Message: "403", Fix: stanza},
+		{ID: "node.vault", Node: "kms-2", Title: "Vault reachable from kms-2", Status: vaultcheck.Fail, Message: "no route", Fix: "check routing"},
+		{ID: "vault.namespace", Title: "Vault namespaces", Status: vaultcheck.Warn, Message: "ignored", Fix: "remove namespace"},
+		{ID: "transit.key", Title: "type", Status: vaultcheck.Skip, Message: "skipped: not readable", Fix: "never shown"},
 	}}
 	var out bytes.Buffer
 	if err := writeVaultCheck(&IOStreams{Out: &out}, outputTable, rep); err != nil {

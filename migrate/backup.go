@@ -115,7 +115,7 @@ func DeleteKeyBackups(ctx context.Context, n remote.Node, base, run string) (int
 		}
 		res, err := n.Run(ctx, remote.Command{Args: []string{"rm", "-f", "--", e.Backup}, Sudo: true})
 		if err != nil || res.ExitCode != 0 {
-			return removed, fmt.Errorf("node %s: delete backup %s: %v %s", n.Name(), e.Backup, err, firstLine(res.Stderr))
+			return removed, fmt.Errorf("node %s: delete backup %s: %v %s", n.Name(), e.Backup, err, res.StderrLine())
 		}
 		removed++
 	}
@@ -129,7 +129,7 @@ func DeleteKeyBackups(ctx context.Context, n remote.Node, base, run string) (int
 func mkdirPrivate(ctx context.Context, n remote.Node, dir string) error {
 	res, err := n.Run(ctx, remote.Command{Args: []string{"install", "-d", "-m", "0700", "-o", "root", "-g", "root", "--", path.Dir(dir), dir}, Sudo: true})
 	if err == nil && res.ExitCode != 0 {
-		err = fmt.Errorf("exit %d: %s", res.ExitCode, firstLine(res.Stderr))
+		err = fmt.Errorf("exit %d: %s", res.ExitCode, res.StderrLine())
 	}
 	if err != nil {
 		return fmt.Errorf("node %s: create backup directory %s: %w", n.Name(), dir, err)
@@ -147,7 +147,7 @@ func ListRuns(ctx context.Context, n remote.Node, base string) ([]string, error)
 		if strings.Contains(string(res.Stderr), "No such file") {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("node %s: list backups: exit %d: %s", n.Name(), res.ExitCode, firstLine(res.Stderr))
+		return nil, fmt.Errorf("node %s: list backups: exit %d: %s", n.Name(), res.ExitCode, res.StderrLine())
 	}
 	return strings.Fields(string(res.Stdout)), nil
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/kmsctl/kmsctl/migrate/configedit"
+	"github.com/kmsctl/kmsctl/migrate/envfile"
 )
 
 // baseline records, before the first change, every node's state (the first
@@ -49,12 +52,12 @@ func (r *runner) hsmView(ctx context.Context, f Facts) (HSMView, error) {
 		return v, fmt.Errorf("node %s: not found in its own cluster view (addresses %v): its HSMs cannot be recorded", f.Name, t.Addrs)
 	}
 	v.Active = slices.Clone(self.HSMActive)
-	ins, err := InspectConfig(f.Files.Config)
+	ins, err := configedit.Inspect(f.Files.Config)
 	if err != nil {
 		return v, fmt.Errorf("node %s: %s: %w", f.Name, t.ConfigPath, err)
 	}
 	v.VaultBlock = ins.HasVault()
-	if v.LocalKey, err = EnvHasKey(f.Files.Env, EnvKey); err != nil {
+	if v.LocalKey, err = envfile.HasKey(f.Files.Env, EnvKey); err != nil {
 		return v, fmt.Errorf("node %s: %s: %w", f.Name, t.EnvPath, err)
 	}
 	if v.VaultBlock && v.LocalKey {

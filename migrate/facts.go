@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -29,7 +30,7 @@ type Facts struct {
 	Files      NodeFiles
 	ConfigInfo remote.FileInfo
 	EnvInfo    remote.FileInfo
-	Unit       UnitState
+	Unit       systemd.UnitState
 	ReadyErr   error
 	Cluster    *kmsapi.ClusterStatus
 	ClusterErr error
@@ -75,7 +76,7 @@ func gatherOne(ctx context.Context, t *Target) (Facts, error) {
 	default:
 		f.Files.Env, f.EnvInfo = env, einfo
 	}
-	if f.Unit, err = ReadUnit(ctx, t.Node, t.Unit); err != nil {
+	if f.Unit, err = systemd.ReadUnit(ctx, t.Node, t.Unit); err != nil {
 		return f, err
 	}
 	f.ReadyErr = t.API.Ready(ctx)

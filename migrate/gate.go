@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // NodeAPI is a node's key manager API reached through its SSH tunnel.
@@ -130,9 +131,9 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 
 // probe runs one full round of the gate's checks, each judged by the rules
 // in health.go, and returns the unit state it saw.
-func (r *runner) probe(ctx context.Context, t *Target, want Want) (UnitState, error) {
+func (r *runner) probe(ctx context.Context, t *Target, want Want) (systemd.UnitState, error) {
 	fail := func(probe string, err error) error { return &GateError{Node: t.Name, Probe: probe, Err: err} }
-	u, err := ReadUnit(ctx, t.Node, t.Unit)
+	u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
 	if err != nil {
 		return u, fail("unit", err)
 	}
@@ -170,7 +171,7 @@ func (r *runner) probe(ctx context.Context, t *Target, want Want) (UnitState, er
 
 // settle watches the unit for the settle period: same main PID, same restart
 // count, still running.
-func (r *runner) settle(ctx context.Context, t *Target, first UnitState) error {
+func (r *runner) settle(ctx context.Context, t *Target, first systemd.UnitState) error {
 	deadline := time.Now().Add(r.opts.Gate.Settle)
 	for time.Now().Before(deadline) {
 		select {
@@ -178,7 +179,7 @@ func (r *runner) settle(ctx context.Context, t *Target, first UnitState) error {
 			return ctx.Err()
 		case <-time.After(r.opts.Gate.Poll):
 		}
-		u, err := ReadUnit(ctx, t.Node, t.Unit)
+		u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // The rules below are kmsctl's one judgement of a node's health: the gate,
@@ -16,7 +18,7 @@ import (
 // JudgeUnit is the rule for the unit: active (running) with a main process.
 // A unit systemd gave up on (failed, e.g. start-limit-hit) is a permanent
 // failure: waiting cannot help.
-func JudgeUnit(unit string, u UnitState) error {
+func JudgeUnit(unit string, u systemd.UnitState) error {
 	if u.Running() {
 		return nil
 	}

@@ -149,7 +149,7 @@ func ReleaseLock(ctx context.Context, n remote.Node, path, run string) error {
 func removeLock(ctx context.Context, n remote.Node, path string) error {
 	res, err := n.Run(ctx, remote.Command{Args: []string{"rm", "-f", "--", path}, Sudo: true})
 	if err == nil && res.ExitCode != 0 {
-		err = fmt.Errorf("exit %d: %s", res.ExitCode, firstLine(res.Stderr))
+		err = fmt.Errorf("exit %d: %s", res.ExitCode, res.StderrLine())
 	}
 	if err != nil {
 		return fmt.Errorf("node %s: remove lock %s: %w", n.Name(), path, err)

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+
+	"github.com/kmsctl/kmsctl/migrate/configedit"
+	"github.com/kmsctl/kmsctl/migrate/envfile"
 )
 
 // PlanSchema versions the saved plan and the dry-run JSON document.
@@ -27,8 +30,8 @@ const (
 
 // Desired is what a run wants every node to end with.
 type Desired struct {
-	Vault        VaultSettings
-	Prefer       BlockPath
+	Vault        configedit.VaultSettings
+	Prefer       configedit.BlockPath
 	KeepLocalHSM bool
 	Stage2       Stage2Strategy
 }
@@ -142,7 +145,7 @@ type NodeFiles struct {
 // settings always give the same plan.
 func PlanNode(f NodeFiles, d Desired) (NodePlan, error) {
 	np := NodePlan{Name: f.Name, Role: f.Role}
-	cfg, err := EditConfig(f.Config, d.Vault, d.Prefer)
+	cfg, err := configedit.Apply(f.Config, d.Vault, d.Prefer)
 	if err != nil {
 		return np, fmt.Errorf("node %s: %s: %w", f.Name, f.ConfigPath, err)
 	}
@@ -152,7 +155,7 @@ func PlanNode(f NodeFiles, d Desired) (NodePlan, error) {
 		Before:   Digest(f.Config),
 		After:    Digest(cfg.Output),
 		Changed:  cfg.Changed,
-		Diff:     UnifiedDiff(f.ConfigPath, RedactConfig(f.Config), RedactConfig(cfg.Output), 3),
+		Diff:     configedit.UnifiedDiff(f.ConfigPath, configedit.Redact(f.Config), configedit.Redact(cfg.Output), 3),
 		Block:    cfg.Path.String(),
 		Warnings: cfg.Warnings,
 	}
@@ -162,14 +165,14 @@ func PlanNode(f NodeFiles, d Desired) (NodePlan, error) {
 	np.newEnv = f.Env
 	np.Stage2 = FileChange{Path: f.EnvPath, Before: Digest(f.Env), After: Digest(f.Env)}
 	if !d.KeepLocalHSM && !f.EnvMissing {
-		env, err := RemoveEnvKey(f.Env, EnvKey)
+		env, err := envfile.RemoveKey(f.Env, EnvKey)
 		if err != nil {
 			return np, fmt.Errorf("node %s: %s: %w", f.Name, f.EnvPath, err)
 		}
 		np.newEnv = env.Output
 		np.Stage2.After = Digest(env.Output)
 		np.Stage2.Changed = env.Removed > 0
-		np.Stage2.Diff = UnifiedDiff(f.EnvPath, RedactEnv(f.Env, EnvKey), RedactEnv(env.Output, EnvKey), 3)
+		np.Stage2.Diff = configedit.UnifiedDiff(f.EnvPath, envfile.Redact(f.Env, EnvKey), envfile.Redact(env.Output, EnvKey), 3)
 		np.Stage2.Warnings = env.Warnings
 	}
 	np.Done = !np.Stage1.Changed && !np.Stage2.Changed

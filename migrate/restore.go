@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/kmsctl/kmsctl/remote"
+
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // Labels of the states a node goes through in a run; a restore names the
@@ -122,7 +124,7 @@ func (r *runner) settleAt(name, label string) {
 // start (operator action needed).
 func (r *runner) restore(ctx context.Context, names []string, phase string, cause error, explain func(error, string) string, skipCurrent bool) error {
 	ctx = context.WithoutCancel(ctx)
-	journal := Journal(ctx, r.byName[names[0]].Node, r.byName[names[0]].Unit, 20)
+	journal := systemd.Journal(ctx, r.byName[names[0]].Node, r.byName[names[0]].Unit, 20)
 	ladders := map[string][]nodeState{}
 	depth := 0
 	for _, n := range names {
@@ -152,7 +154,7 @@ func (r *runner) restore(ctx context.Context, names []string, phase string, caus
 	}
 	t := r.byName[names[0]]
 	return &RestoreError{Node: strings.Join(names, ","), Backup: path.Join(t.BackupDir, r.opts.Run), Cause: cause, Restore: last,
-		Tried: tried, Journal: Journal(ctx, t.Node, t.Unit, 20)}
+		Tried: tried, Journal: systemd.Journal(ctx, t.Node, t.Unit, 20)}
 }
 
 // enterStates writes each node's files of its state where they differ,
@@ -170,7 +172,7 @@ func (r *runner) enterStates(ctx context.Context, names []string, state func(str
 				return writeCause(t.Name, f.path, err)
 			}
 		}
-		return RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
+		return systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
 	})
 	if err != nil {
 		return err
@@ -188,7 +190,7 @@ func (r *runner) enterStates(ctx context.Context, names []string, state func(str
 func writeCause(node, p string, err error) error {
 	msg := strings.ToLower(err.Error())
 	dir := path.Dir(p)
-	line := fmt.Sprintf("%s: write %s: %s", node, p, firstLine([]byte(err.Error())))
+	line := fmt.Sprintf("%s: write %s: %s", node, p, strings.SplitN(err.Error(), "\n", 2)[0])
 	switch {
 	case strings.Contains(msg, "no space left"):
 		line = fmt.Sprintf("%s: %s: no space left on device", node, dir)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/kmsctl/kmsctl/migrate/configedit"
+	"github.com/kmsctl/kmsctl/migrate/envfile"
 )
 
 // Rollback puts back the files a run changed, one node at a time (followers
@@ -70,11 +73,11 @@ func (r *runner) checkRestorable(ctx context.Context, t *Target, m Manifest) err
 	if err != nil {
 		return err
 	}
-	ins, err := InspectConfig(cfg)
+	ins, err := configedit.Inspect(cfg)
 	if err != nil {
 		return fmt.Errorf("node %s: backup of %s: %w", t.Name, t.ConfigPath, err)
 	}
-	hasKey, err := EnvHasKey(env, EnvKey)
+	hasKey, err := envfile.HasKey(env, EnvKey)
 	if err != nil {
 		return fmt.Errorf("node %s: %s: %w", t.Name, t.EnvPath, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // Options configure a rollout (Apply) or a rollback.
@@ -71,7 +73,7 @@ type runner struct {
 	// first (restore.go walks it back).
 	history map[string][]nodeState
 	// watch is each node's unit when it last passed a gate (watch.go).
-	watch map[string]UnitState
+	watch map[string]systemd.UnitState
 	// hsms tells each node's local and Vault HSMs apart (hsms.go).
 	hsms map[string]*HSMNames
 }
@@ -87,7 +89,7 @@ func newRunner(targets []*Target, opts Options) *runner {
 		opts.Events = &Recorder{}
 	}
 	r := &runner{opts: opts, targets: targets, byName: map[string]*Target{}, facts: map[string]Facts{},
-		history: map[string][]nodeState{}, watch: map[string]UnitState{}, hsms: map[string]*HSMNames{}}
+		history: map[string][]nodeState{}, watch: map[string]systemd.UnitState{}, hsms: map[string]*HSMNames{}}
 	for _, t := range targets {
 		r.byName[t.Name] = t
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsctl/kmsctl/migrate/configedit"
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -16,12 +18,12 @@ var fastGate = GateOptions{Settle: 0, Timeout: 30 * time.Millisecond, RestartTim
 
 func testDesired() Desired {
 	return Desired{
-		Vault: VaultSettings{
+		Vault: configedit.VaultSettings{
 			Server:  "https://vault.example.net:8200",
-			AppRole: &AppRole{ID: "role-id", Secret: "SECRET-ID-0000"},
-			Transit: Transit{Key: "minkms-sealing-key"},
+			AppRole: &configedit.AppRole{ID: "role-id", Secret: "SECRET-ID-0000"},
+			Transit: configedit.Transit{Key: "minkms-sealing-key"},
 		},
-		Prefer: BlockHashicorpVault,
+		Prefer: configedit.BlockHashicorpVault,
 		Stage2: Stage2Rolling,
 	}
 }
@@ -302,7 +304,7 @@ func TestApplyRestartHangIsBounded(t *testing.T) {
 	s.nodes[0].hangStop = true
 	opts, _ := testOpts("run-h")
 	_, err := Apply(context.Background(), s.targets(), opts)
-	if !errors.Is(err, ErrRestartTimeout) {
+	if !errors.Is(err, systemd.ErrRestartTimeout) {
 		t.Fatalf("err = %v", err)
 	}
 	var re *RestoreError

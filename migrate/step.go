@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -115,7 +116,7 @@ func stillHolds(ctx context.Context, t *Target, path string, old []byte) bool {
 
 // restartAndGate restarts the node's unit and waits for its gate.
 func (r *runner) restartAndGate(ctx context.Context, t *Target, want Want) error {
-	if err := RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
+	if err := systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
 		return err
 	}
 	r.emit(Event{Node: t.Name, Step: "restart", Result: ResultOK, Message: t.Unit})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // RestartedError means a node that had passed its gate restarted on its own
@@ -11,7 +13,7 @@ import (
 // restart count changed.
 type RestartedError struct {
 	Node     string
-	Was, Now UnitState
+	Was, Now systemd.UnitState
 	Journal  string
 }
 
@@ -22,7 +24,7 @@ func (e *RestartedError) Error() string {
 
 // watchPassed records the node's main PID and restart count after it passed
 // a gate: from then on the node must not restart unless kmsctl restarts it.
-func (r *runner) watchPassed(name string, u UnitState) {
+func (r *runner) watchPassed(name string, u systemd.UnitState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.watch[name] = u
@@ -43,7 +45,7 @@ func (r *runner) checkWatch(ctx context.Context, phase, skip string) error {
 	sort.Strings(names)
 	for _, n := range names {
 		t := r.byName[n]
-		u, err := ReadUnit(ctx, t.Node, t.Unit)
+		u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
 		if err != nil {
 			return &GateError{Node: n, Probe: "unit", Err: err}
 		}
@@ -53,7 +55,7 @@ func (r *runner) checkWatch(ctx context.Context, phase, skip string) error {
 		if u.MainPID == was.MainPID && u.NRestarts == was.NRestarts {
 			continue
 		}
-		cause := &RestartedError{Node: n, Was: was, Now: u, Journal: Journal(ctx, t.Node, t.Unit, 20)}
+		cause := &RestartedError{Node: n, Was: was, Now: u, Journal: systemd.Journal(ctx, t.Node, t.Unit, 20)}
 		r.emit(Event{Phase: phase, Node: n, Step: "watch", Result: ResultFail, Error: cause.Error()})
 		return r.restore(ctx, []string{n}, phase, cause, restartedExplain, true)
 	}

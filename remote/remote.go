@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"strings"
 )
 
 // Command is one program run on a node. Args are passed as separate words and
@@ -28,6 +29,16 @@ type Result struct {
 	Stdout   []byte
 	Stderr   []byte
 	ExitCode int
+}
+
+// StderrLine is the first non-blank line of Stderr, trimmed: the part of a
+// failed command's complaint that fits in an error message.
+func (r Result) StderrLine() string {
+	s := strings.TrimSpace(string(r.Stderr))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // FileInfo is what kmsctl needs to know about a remote file to rewrite it

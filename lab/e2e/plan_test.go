@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kmsctl/kmsctl/migrate"
+	"github.com/kmsctl/kmsctl/migrate/configedit"
 )
 
 // fingerprint records every place a run may write on a node: the
@@ -73,12 +73,12 @@ func TestPlannedConfigIsAcceptedByTheKeyManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := migrate.VaultSettings{
+	want := configedit.VaultSettings{
 		Server:  l.getenv("VAULT_ADDR"),
-		AppRole: &migrate.AppRole{ID: l.getenv("LAB_APPROLE_ID"), Secret: strings.TrimSpace(string(secret)), Path: "approle"},
-		Transit: migrate.Transit{Key: "minkms-sealing-key", Path: "transit"},
+		AppRole: &configedit.AppRole{ID: l.getenv("LAB_APPROLE_ID"), Secret: strings.TrimSpace(string(secret)), Path: "approle"},
+		Transit: configedit.Transit{Key: "minkms-sealing-key", Path: "transit"},
 	}
-	res, err := migrate.EditConfig([]byte(l.file(t, node, "/etc/minkms/config.yaml")), want, migrate.BlockHashicorpVault)
+	res, err := configedit.Apply([]byte(l.file(t, node, "/etc/minkms/config.yaml")), want, configedit.BlockHashicorpVault)
 	if err != nil {
 		t.Fatal(err)
 	}

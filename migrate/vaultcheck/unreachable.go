@@ -1,0 +1,61 @@
+package vaultcheck
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/kmsctl/kmsctl/remote"
+)
+
+// Unreachable stands in for a node kmsctl could not connect to over SSH.
+// Passed to Run in the node's place, it makes that node's check fail with
+// the SSH error, in inventory order, so a node is never silently missing
+// from the report. Every remote.Node method returns the SSH error.
+type Unreachable struct {
+	// NodeName is the inventory name.
+	NodeName string
+	// Err is why the SSH connection failed.
+	Err error
+}
+
+var _ remote.Node = (*Unreachable)(nil)
+
+// Name returns the inventory name.
+func (u *Unreachable) Name() string { return u.NodeName }
+
+func (u *Unreachable) err() error {
+	return fmt.Errorf("node %s: no SSH connection: %w", u.NodeName, u.Err)
+}
+
+// Run fails: there is no connection.
+func (u *Unreachable) Run(context.Context, remote.Command) (remote.Result, error) {
+	return remote.Result{}, u.err()
+}
+
+// ReadFile fails: there is no connection.
+func (u *Unreachable) ReadFile(context.Context, string) ([]byte, remote.FileInfo, error) {
+	return nil, remote.FileInfo{}, u.err()
+}
+
+// Stat fails: there is no connection.
+func (u *Unreachable) Stat(context.Context, string) (remote.FileInfo, error) {
+	return remote.FileInfo{}, u.err()
+}
+
+// WriteFileAtomic fails: there is no connection.
+func (u *Unreachable) WriteFileAtomic(context.Context, string, []byte, remote.WriteOptions) error {
+	return u.err()
+}
+
+// DialTCP fails: there is no connection.
+func (u *Unreachable) DialTCP(context.Context, string) (net.Conn, error) { return nil, u.err() }
+
+// Close does nothing.
+func (u *Unreachable) Close() error { return nil }
+
+// unreachableCheck is the failed check of a node without SSH connection.
+func unreachableCheck(c Check, u *Unreachable) Check {
+	return failed(c, fmt.Sprintf("node %s: no SSH connection, so Vault could not be checked from it: %v", u.NodeName, u.Err),
+		"fix SSH access to the node first (`kmsctl status` shows what fails), then run the check again")
+}
