@@ -55,7 +55,7 @@ func openSession(ctx context.Context, d nodeDeps) (*hsmSession, error) {
 		s.targets = append(s.targets, &migrate.Target{
 			Name: n.Name, Node: s.conns[i], API: keyedAPI{api, s.apiKey != ""},
 			ConfigPath: n.Config, EnvPath: n.EnvFile, Unit: n.Unit, BackupDir: n.BackupDir,
-			Addrs: []string{n.Address},
+			Addrs: migrate.NodeAddrs(n.Name, n.Address, n.API, ""),
 		})
 	}
 	return s, nil

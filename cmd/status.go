@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate"
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/remote"
 )
@@ -126,12 +127,16 @@ func probeNode(ctx context.Context, dialer remote.Dialer, p *probe) {
 func assembleStatus(file string, now time.Time, nodes []inventory.Node, probes []*probe) *StatusReport {
 	rep := &StatusReport{Schema: statusSchema, Inventory: file, CheckedAt: now, Problems: []string{}, Warnings: []string{}}
 	views := make([]*kmsapi.ClusterStatus, len(probes))
+	addrs := make([]migrate.NodeAddr, len(probes))
+	records := make([]*migrate.HSMNames, len(probes))
 	for i, p := range probes {
 		judgeNode(&p.rep)
 		rep.Nodes = append(rep.Nodes, p.rep)
-		views[i] = p.cluster
+		views[i], records[i] = p.cluster, p.hsmRecord
+		addrs[i] = migrate.NodeAddr{Name: nodes[i].Name, Addrs: migrate.NodeAddrs(nodes[i].Name, nodes[i].Address, nodes[i].API, p.host)}
 	}
-	cv, problems := buildCluster(nodes, rep.Nodes, views)
+	cv, problems := buildCluster(addrs, rep.Nodes, views)
+	nameHSMs(rep.Nodes, records)
 	rep.Cluster = cv
 	rep.Problems = append(rep.Problems, problems...)
 	rep.Warnings = append(rep.Warnings, clusterWarnings(cv)...)

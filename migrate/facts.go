@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
@@ -20,7 +21,8 @@ type Target struct {
 	EnvPath    string
 	Unit       string
 	BackupDir  string
-	// Addrs identify the node in the key manager's cluster view.
+	// Addrs identify the node in the key manager's cluster view (see
+	// NodeAddrs); GatherFacts adds the --host of the node's daemon options.
 	Addrs []string
 }
 
@@ -75,6 +77,9 @@ func gatherOne(ctx context.Context, t *Target) (Facts, error) {
 		return f, fmt.Errorf("node %s: read %s: %w", t.Name, t.EnvPath, err)
 	default:
 		f.Files.Env, f.EnvInfo = env, einfo
+		if h := DaemonHost(env); h != "" && !slices.Contains(t.Addrs, h) {
+			t.Addrs = append(t.Addrs, h)
+		}
 	}
 	if f.Unit, err = systemd.ReadUnit(ctx, t.Node, t.Unit); err != nil {
 		return f, err
