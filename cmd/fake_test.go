@@ -41,6 +41,10 @@ func (n *fakeNode) Run(_ context.Context, c remote.Command) (remote.Result, erro
 		return remote.Result{}, nil
 	case "systemctl":
 		return remote.Result{Stdout: []byte(n.unit)}, nil
+	case "sh":
+		if len(c.Args) > 4 && strings.HasPrefix(c.Args[2], "# kmsctl-filecheck") {
+			return n.fileCheck(c.Args[5:]), nil
+		}
 	}
 	return remote.Result{ExitCode: 127, Stderr: []byte("not faked: " + strings.Join(c.Args, " "))}, nil
 }
@@ -164,4 +168,13 @@ func testFactory(d *fakeDialer, apis map[string]*fakeAPI, env map[string]string)
 	f.Getenv = func(k string) string { return env[k] }
 	f.ConfigFiles = nil
 	return f, &out, &errOut
+}
+
+// fileCheck answers the file preflight: every file regular, writable, with room.
+func (n *fakeNode) fileCheck(paths []string) remote.Result {
+	var out strings.Builder
+	for _, p := range paths {
+		fmt.Fprintf(&out, "%s\tfile\t%d\tyes\tno\t%d\t%d\t\n", p, len(n.files[p]), 1<<30, 1<<30)
+	}
+	return remote.Result{Stdout: []byte(out.String())}
 }

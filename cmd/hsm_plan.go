@@ -14,6 +14,9 @@ import (
 
 // buildPlan reads every node and plans the migration; read-only.
 func buildPlan(ctx context.Context, sess *hsmSession, d migrate.Desired, parallel int) (*migrate.Plan, error) {
+	if err := migrate.CheckNodes(ctx, sess.targets, parallel); err != nil {
+		return nil, err
+	}
 	facts, err := migrate.GatherFacts(ctx, sess.targets, parallel)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,9 @@ type Target struct {
 	EnvPath    string
 	Unit       string
 	BackupDir  string
+	// ConfigSet and EnvSet: the inventory names these paths itself, so a
+	// unit that uses others is refused (ResolveUnitFiles).
+	ConfigSet, EnvSet bool
 	// Addrs identify the node in the key manager's cluster view (see
 	// NodeAddrs); GatherFacts adds the --host of the node's daemon options.
 	Addrs []string
@@ -42,10 +45,25 @@ type Facts struct {
 // a time. File errors are fatal (nothing can be planned without them);
 // health problems are recorded for the preflight to judge.
 func GatherFacts(ctx context.Context, targets []*Target, parallel int) ([]Facts, error) {
+	out := make([]Facts, len(targets))
+	index := make(map[*Target]int, len(targets))
+	for i, t := range targets {
+		index[t] = i
+	}
+	err := forEach(ctx, targets, parallel, func(ctx context.Context, t *Target) error {
+		var err error
+		out[index[t]], err = gatherOne(ctx, t)
+		return err
+	})
+	return out, err
+}
+
+// forEach runs fn on every target, at most parallel at a time, and joins
+// the errors (each already names its node).
+func forEach(ctx context.Context, targets []*Target, parallel int, fn func(context.Context, *Target) error) error {
 	if parallel < 1 {
 		parallel = 1
 	}
-	out := make([]Facts, len(targets))
 	errs := make([]error, len(targets))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
@@ -55,11 +73,11 @@ func GatherFacts(ctx context.Context, targets []*Target, parallel int) ([]Facts,
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i], errs[i] = gatherOne(ctx, t)
+			errs[i] = fn(ctx, t)
 		}()
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func gatherOne(ctx context.Context, t *Target) (Facts, error) {

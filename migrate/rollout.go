@@ -169,6 +169,9 @@ func (r *runner) finish(err error) *Summary {
 func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 	started := r.opts.Now()
 	r.emit(Event{Phase: PhasePreflight, Type: "phase", Result: ResultStart})
+	if err := CheckNodes(ctx, r.targets, r.opts.Parallel); err != nil {
+		return nil, err
+	}
 	facts, err := GatherFacts(ctx, r.targets, r.opts.Parallel)
 	if err != nil {
 		return nil, err
@@ -288,6 +291,11 @@ func (r *runner) verify(ctx context.Context) error {
 		return &HaltError{Node: nodeOf(err), Phase: PhaseVerify, Cause: err, Restored: false,
 			Explain: "every step passed its gate but the final check did not: inspect the cluster with `kmsctl status`; nothing was rolled back"}
 	}
+	if !r.opts.Desired.KeepLocalHSM {
+		if err := r.checkNoKeyInProcesses(ctx); err != nil {
+			return err
+		}
+	}
 	r.emit(Event{Phase: PhaseVerify, Result: ResultOK, Message: "cluster healthy on Vault"})
 	return nil
 }
@@ -319,4 +327,25 @@ func nodeOf(err error) string {
 		return ge.Node
 	}
 	return "cluster"
+}
+
+// checkNoKeyInProcesses fails the run when any node's main process still
+// has MINIO_KMS_HSM_KEY in its environment after stage 2.
+func (r *runner) checkNoKeyInProcesses(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	for _, t := range r.targets {
+		u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
+		if err == nil {
+			var holds bool
+			if holds, err = KeyInProcess(ctx, t, u.MainPID); err == nil && holds {
+				err = fmt.Errorf("the main process (pid %d) of %s still has %s in its environment", u.MainPID, t.Unit, EnvKey)
+			}
+		}
+		if err != nil {
+			return &HaltError{Node: t.Name, Phase: PhaseVerify, Cause: err,
+				Explain: "something other than " + t.EnvPath + " gives the daemon the local HSM key (a drop-in's Environment=, another EnvironmentFile): remove it there and restart the node; the run is not a success until then"}
+		}
+	}
+	r.emit(Event{Phase: PhaseVerify, Step: "environ", Result: ResultOK, Message: "no main process holds " + EnvKey})
+	return nil
 }

@@ -55,21 +55,30 @@ type simNode struct {
 	running   bool
 	restarts  int
 	pid       int
-	entries   map[string]bool                 // sealed REK entries
-	active    []string                        // configured HSMs
-	failStart bool                            // lab fault: exits at once when a Vault block is configured
-	hangStop  bool                            // lab fault: ignores SIGTERM
-	badVault  bool                            // its Vault block cannot work (bad secret id, no route)
-	failAll   bool                            // exits at once whatever its files (even the original ones)
-	crashIn   int                             // with a Vault block: systemd restarts it after this many `systemctl show` calls
-	countdown int                             // shows left before the next crash
-	writeErr  map[string]string               // path -> error a write of it fails with, changing nothing
+	entries   map[string]bool   // sealed REK entries
+	active    []string          // configured HSMs
+	failStart bool              // lab fault: exits at once when a Vault block is configured
+	hangStop  bool              // lab fault: ignores SIGTERM
+	badVault  bool              // its Vault block cannot work (bad secret id, no route)
+	failAll   bool              // exits at once whatever its files (even the original ones)
+	crashIn   int               // with a Vault block: systemd restarts it after this many `systemctl show` calls
+	countdown int               // shows left before the next crash
+	writeErr  map[string]string // path -> error a write of it fails with, changing nothing
+	// the unit as systemctl show reports it
+	argv      string
+	envFiles  []string
+	unitEnv   []string
+	dropIn    string                          // a drop-in's path ("" none); it holds unitEnv
+	links     map[string]string               // path -> target: symbolic links
+	free      int64                           // bytes free on every file system (0: plenty)
+	readOnly  bool                            // /etc is mounted read-only
+	keyInProc bool                            // the main process has the key from a source nothing else shows
 	onRestart func()                          // hook for tests (e.g. cancel the run)
 	onShow    func(ctx context.Context) error // hook for tests: runs before `systemctl show`
 }
 
 const simConfig = "version: v1\n# admin\nadmin:\n  identity: h1:abc\n"
-const simEnv = "MINIO_KMS_HSM_KEY=hsm:aes256:AAAA\nMINIO_KMS_VOLUME=/var/lib/minkms\n"
+const simEnv = "MINIO_KMS_HSM_KEY=hsm:aes256:AAAA\nMINIO_KMS_VOLUME=/var/lib/minkms\nMINIO_KMS_OPTS=\"--config /etc/minkms/config.yaml\"\n"
 
 func newSim(n int) *sim {
 	s := &sim{rule: "shared", vault: true, leader: 1, names: productNames}
@@ -112,7 +121,7 @@ func (s *sim) setNames(names simNames) {
 // configured reads the HSMs from the node's files, like the stand-in.
 func (n *simNode) configured() []string {
 	var out []string
-	if bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY=")) {
+	if n.holdsKeyEnv() {
 		out = append(out, n.sim.names.local)
 	}
 	if n.hasVaultBlock() {
@@ -122,7 +131,11 @@ func (n *simNode) configured() []string {
 }
 
 func (n *simNode) hasVaultBlock() bool {
-	return bytes.Contains(n.files["/etc/minkms/config.yaml"], []byte("vault:"))
+	cfg := "/etc/minkms/config.yaml"
+	if c := optionValue(strings.Fields(n.argv), "--config"); c != "" {
+		cfg = c
+	}
+	return bytes.Contains(n.files[cfg], []byte("vault:"))
 }
 
 // works says whether the node can use HSM h right now.
@@ -252,6 +265,14 @@ func (n *simNode) WriteFileAtomic(_ context.Context, p string, data []byte, o re
 func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, error) {
 	args := strings.Join(c.Args, " ")
 	switch {
+	case strings.HasPrefix(args, "systemctl show -p "+unitFileProps):
+		return n.showUnitFiles(), nil
+	case strings.HasPrefix(args, "sh -c # kmsctl-filecheck"):
+		return n.fileCheck(c.Args[4:]), nil
+	case strings.HasPrefix(args, "sh -c # kmsctl-environ"):
+		return n.environ(), nil
+	case strings.HasPrefix(args, "grep -H -n -o -- "+EnvKey):
+		return n.grepKey(), nil
 	case strings.HasPrefix(args, "systemctl show"):
 		if n.onShow != nil {
 			if err := n.onShow(ctx); err != nil {
@@ -410,4 +431,76 @@ func (n *simNode) journal() remote.Result {
 		out += "minkms[1]: ERROR vault: approle login failed: permission denied\n"
 	}
 	return remote.Result{Stdout: []byte(out)}
+}
+
+func (n *simNode) showUnitFiles() remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	argv := n.argv
+	if argv == "" {
+		argv = "/usr/local/bin/minkms server $MINIO_KMS_VOLUME $MINIO_KMS_OPTS"
+	}
+	files := n.envFiles
+	if files == nil {
+		files = []string{"/etc/default/minkms"}
+	}
+	out := fmt.Sprintf("ExecStart={ path=/usr/local/bin/minkms ; argv[]=%s ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }\n", argv)
+	for _, f := range files {
+		out += "EnvironmentFiles=" + f + " (ignore_errors=yes)\n"
+	}
+	out += "Environment=" + strings.Join(n.unitEnv, " ") + "\nFragmentPath=/etc/systemd/system/minkms.service\nDropInPaths=" + n.dropIn + "\n"
+	return remote.Result{Stdout: []byte(out)}
+}
+
+// fileCheck answers the file preflight's script: backup dir, then paths.
+func (n *simNode) fileCheck(args []string) remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	free := n.free
+	if free == 0 {
+		free = 1 << 30
+	}
+	var out strings.Builder
+	for _, p := range args[1:] {
+		kind := "missing"
+		if _, ok := n.files[p]; ok {
+			kind = "file"
+		}
+		if _, ok := n.links[p]; ok {
+			kind = "link"
+		}
+		ro := "no"
+		if n.readOnly && strings.HasPrefix(p, "/etc/") {
+			ro = "yes"
+		}
+		fmt.Fprintf(&out, "%s\t%s\t%d\tyes\t%s\t%d\t%d\t%s\n", p, kind, len(n.files[p]), ro, free, free, n.links[p])
+	}
+	return remote.Result{Stdout: []byte(out.String())}
+}
+
+// environ answers whether the main process holds the HSM key: it does when
+// the env file or the unit's environment gives it.
+func (n *simNode) environ() remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	if n.holdsKeyEnv() || n.keyInProc {
+		return remote.Result{}
+	}
+	return remote.Result{ExitCode: 1}
+}
+
+func (n *simNode) holdsKeyEnv() bool {
+	for _, e := range n.unitEnv {
+		if strings.HasPrefix(e, EnvKey+"=") {
+			return true
+		}
+	}
+	return bytes.Contains(n.files["/etc/default/minkms"], []byte(EnvKey+"="))
+}
+
+func (n *simNode) grepKey() remote.Result {
+	if n.dropIn == "" {
+		return remote.Result{ExitCode: 1}
+	}
+	return remote.Result{Stdout: []byte(n.dropIn + ":2:" + EnvKey + "\n")}
 }
