@@ -22,9 +22,12 @@ type fakeNode struct {
 	files   map[string][]byte
 	unit    string // `systemctl show` output
 	sudoErr string // non-empty: sudo fails with this stderr
-	mu      sync.Mutex
-	ran     [][]string
-	closed  bool
+	// vault, when set, is the address DialTCP really dials (a fake Vault on
+	// loopback); every other address is the node's fake API.
+	vault  string
+	mu     sync.Mutex
+	ran    [][]string
+	closed bool
 }
 
 func (n *fakeNode) Name() string { return n.name }
@@ -71,7 +74,11 @@ func (n *fakeNode) WriteFileAtomic(context.Context, string, []byte, remote.Write
 
 // DialTCP returns a pipe tagged with the node name, so the fake API factory
 // knows which node's API is being asked.
-func (n *fakeNode) DialTCP(_ context.Context, addr string) (net.Conn, error) {
+func (n *fakeNode) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	if n.vault != "" && addr == n.vault {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
 	c, _ := net.Pipe()
 	return taggedConn{Conn: c, node: n.name, addr: addr}, nil
 }

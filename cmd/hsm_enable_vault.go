@@ -113,7 +113,11 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
 	}
 	defer sess.Close()
-	d, err := desiredFrom(sess.inv, o.Secrets, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
+	vault, err := vaultSettings(sess.inv, o.Secrets)
+	if err != nil {
+		return err
+	}
+	d, err := desiredFrom(sess.inv, vault, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
 	if err != nil {
 		return err
 	}
@@ -145,7 +149,9 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 		Lock: lock, LockOwnerDead: dead, Events: sink, Now: o.Now,
 	}
 	if !o.SkipVaultCheck {
-		mopts.Preflight = func(ctx context.Context) ([]string, error) { return vaultPreflight(ctx, sess, o.Secrets, o.Parallel) }
+		mopts.Preflight = func(ctx context.Context) ([]string, error) {
+			return vaultPreflight(ctx, sess, d.Vault, o.Secrets, o.Parallel)
+		}
 	}
 	_, err = migrate.Apply(ctx, sess.targets, mopts)
 	return rolloutExit(err, run)

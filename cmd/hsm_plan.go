@@ -43,7 +43,7 @@ func runPlan(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d 
 		return &ExitError{Code: code, Err: err}
 	}
 	if !o.SkipVaultCheck {
-		warnings, err := vaultPreflight(ctx, sess, o.Secrets, o.Parallel)
+		warnings, err := vaultPreflight(ctx, sess, d.Vault, o.Secrets, o.Parallel)
 		plan.Warnings = append(plan.Warnings, warnings...)
 		if err != nil {
 			plan.Warnings = append(plan.Warnings, "Vault checks failed, an apply would stop at its preflight: "+err.Error())

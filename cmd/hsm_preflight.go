@@ -7,14 +7,15 @@ import (
 	"strings"
 
 	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/migrate/vaultcheck"
 )
 
 // vaultPreflight runs the checks of `kmsctl vault check` (from the operator
-// and from every node). It returns the warnings, and fails with the failed
-// checks' messages.
-func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions, parallel int) ([]string, error) {
-	cfg, err := hsmPreflightConfig(ctx, sess, secrets)
+// and from every node) on the run's Vault settings. It returns the
+// warnings, and fails with the failed checks' messages.
+func vaultPreflight(ctx context.Context, sess *hsmSession, vault configedit.VaultSettings, secrets inventory.SecretOptions, parallel int) ([]string, error) {
+	cfg, err := vaultCheckConfig(ctx, sess, vault, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -41,28 +42,21 @@ func vaultPreflight(ctx context.Context, sess *hsmSession, secrets inventory.Sec
 	return warnings, nil
 }
 
-// hsmPreflightConfig maps the inventory onto the preflight's Config.
-func hsmPreflightConfig(ctx context.Context, sess *hsmSession, secrets inventory.SecretOptions) (vaultcheck.Config, error) {
+// vaultCheckConfig adds to the run's Vault settings what only the check
+// needs: the operator's CA and TLS name, and for kubernetes the token the
+// nodes will present.
+func vaultCheckConfig(ctx context.Context, sess *hsmSession, vault configedit.VaultSettings, secrets inventory.SecretOptions) (vaultcheck.Config, error) {
 	v := sess.inv.Vault
 	if v == nil {
 		return vaultcheck.Config{}, errors.New("no vault section in the inventory")
 	}
-	cfg := vaultcheck.Config{Server: v.Server, CACertFile: v.CACert, TLSServerName: v.TLSServerName,
-		Transit: vaultcheck.Transit{Key: v.Transit.Key, Path: v.Transit.MountPath(), Namespace: v.Transit.Namespace}}
-	switch {
-	case v.AppRole != nil:
-		secret, err := v.AppRole.Secret().Read(secrets)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.AppRole = &vaultcheck.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.MountPath(), Namespace: v.AppRole.Namespace}
-	case v.Kubernetes != nil:
+	cfg := vaultcheck.Config{VaultSettings: vault, CACertFile: v.CACert, TLSServerName: v.TLSServerName}
+	if vault.Kubernetes != nil {
 		jwt, err := kubernetesJWT(ctx, sess, secrets)
 		if err != nil {
 			return cfg, err
 		}
-		k := v.Kubernetes
-		cfg.Kubernetes = &vaultcheck.Kubernetes{Role: k.Role, JWT: jwt, Path: k.MountPath(), Namespace: k.Namespace}
+		cfg.KubernetesToken = jwt
 	}
 	return cfg, nil
 }

@@ -104,30 +104,10 @@ func (k keyedAPI) ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, err
 	return k.NodeAPI.ClusterStatus(ctx)
 }
 
-// desiredFrom turns the inventory's vault section and the command's flags
-// into what every node should end with. The approle secret is read here,
-// from its file, variable or a prompt; never from a flag.
-func desiredFrom(inv *inventory.Inventory, secrets inventory.SecretOptions, stage2, block string, keepLocal bool) (migrate.Desired, error) {
-	v := inv.Vault
-	if v == nil {
-		return migrate.Desired{}, usageError(fmt.Errorf("%s: no vault section: the nodes' Vault settings are needed", inv.File))
-	}
-	d := migrate.Desired{KeepLocalHSM: keepLocal, Stage2: migrate.Stage2Strategy(stage2)}
-	d.Vault = configedit.VaultSettings{
-		Server:  v.Server,
-		Transit: configedit.Transit{Key: v.Transit.Key, Path: v.Transit.Path, Namespace: v.Transit.Namespace},
-	}
-	switch {
-	case v.AppRole != nil:
-		secret, err := v.AppRole.Secret().Read(secrets)
-		if err != nil {
-			return d, err
-		}
-		d.Vault.AppRole = &configedit.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.Path, Namespace: v.AppRole.Namespace}
-	case v.Kubernetes != nil:
-		k := v.Kubernetes
-		d.Vault.Kubernetes = &configedit.Kubernetes{Role: k.Role, JWT: k.JWT, Path: k.Path, Namespace: k.Namespace}
-	}
+// desiredFrom turns the Vault settings of the run (vaultSettings) and the
+// command's flags into what every node should end with.
+func desiredFrom(inv *inventory.Inventory, vault configedit.VaultSettings, stage2, block string, keepLocal bool) (migrate.Desired, error) {
+	d := migrate.Desired{Vault: vault, KeepLocalHSM: keepLocal, Stage2: migrate.Stage2Strategy(stage2)}
 	if block == "" && len(inv.Nodes()) > 0 {
 		block = inv.Nodes()[0].VaultBlock // node_defaults.vault_block
 	}
@@ -140,4 +120,32 @@ func desiredFrom(inv *inventory.Inventory, secrets inventory.SecretOptions, stag
 	}
 	d.Prefer = bp
 	return d, nil
+}
+
+// vaultSettings maps the inventory's vault section onto the one settings
+// type, the block every node gets and the Vault check tests. It is the only
+// place the approle secret is read (its file, variable or a prompt; never a
+// flag): a run calls it once and hands the result to the check and the
+// rollout, so the operator is asked at most once.
+func vaultSettings(inv *inventory.Inventory, secrets inventory.SecretOptions) (configedit.VaultSettings, error) {
+	v := inv.Vault
+	if v == nil {
+		return configedit.VaultSettings{}, usageError(fmt.Errorf("%s: no vault section: add the Vault settings the nodes will use (see docs/inventory.md)", inv.File))
+	}
+	s := configedit.VaultSettings{
+		Server:  v.Server,
+		Transit: configedit.Transit{Key: v.Transit.Key, Path: v.Transit.Path, Namespace: v.Transit.Namespace},
+	}
+	switch {
+	case v.AppRole != nil:
+		secret, err := v.AppRole.Secret().Read(secrets)
+		if err != nil {
+			return s, err
+		}
+		s.AppRole = &configedit.AppRole{ID: v.AppRole.ID, Secret: string(secret), Path: v.AppRole.Path, Namespace: v.AppRole.Namespace}
+	case v.Kubernetes != nil:
+		k := v.Kubernetes
+		s.Kubernetes = &configedit.Kubernetes{Role: k.Role, JWT: k.JWT, Path: k.Path, Namespace: k.Namespace}
+	}
+	return s, nil
 }

@@ -88,7 +88,11 @@ func runVaultCheck(ctx context.Context, opts *VaultCheckOptions) error {
 		return fmt.Errorf("vault check: %w", err)
 	}
 	defer closeAll(conns)
-	cfg, err := hsmPreflightConfig(ctx, &hsmSession{inv: inv, conns: jwtSources(conns)}, opts.Secrets)
+	vault, err := vaultSettings(inv, opts.Secrets)
+	if err != nil {
+		return fmt.Errorf("vault check: %w", err)
+	}
+	cfg, err := vaultCheckConfig(ctx, &hsmSession{inv: inv, conns: jwtSources(conns)}, vault, opts.Secrets)
 	if err != nil {
 		return fmt.Errorf("vault check: %w", err)
 	}

@@ -103,9 +103,6 @@ func (a *AppRole) Secret() Secret {
 	return Secret{Name: "vault.approle secret id", File: a.SecretFile, Env: a.SecretEnv}
 }
 
-// MountPath is the auth mount, "approle" when not set.
-func (a *AppRole) MountPath() string { return orDefault(a.Path, "approle") }
-
 // Kubernetes is the Vault Kubernetes login the nodes use.
 type Kubernetes struct {
 	Role string `json:"role"`
@@ -117,18 +114,12 @@ type Kubernetes struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
-// MountPath is the auth mount, "kubernetes" when not set.
-func (k *Kubernetes) MountPath() string { return orDefault(k.Path, "kubernetes") }
-
 // Transit names the sealing key.
 type Transit struct {
 	Key       string `json:"key"`
 	Path      string `json:"path,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
 }
-
-// MountPath is the transit mount, "transit" when not set.
-func (t Transit) MountPath() string { return orDefault(t.Path, "transit") }
 
 // Inventory is a checked inventory file.
 type Inventory struct {

@@ -129,3 +129,18 @@ func TestParseBlockPath(t *testing.T) {
 		t.Error("hsm.hashicorp: want an error")
 	}
 }
+
+// TestMountPathDefaults: a block that names no mount is read with the key
+// manager's defaults, and a named one keeps its name without slashes; the
+// Vault check reads mounts only through these.
+func TestMountPathDefaults(t *testing.T) {
+	var none VaultSettings
+	none.AppRole, none.Kubernetes = &AppRole{}, &Kubernetes{}
+	if none.AppRole.MountPath() != "approle" || none.Kubernetes.MountPath() != "kubernetes" || none.Transit.MountPath() != "transit" {
+		t.Errorf("defaults: %q %q %q", none.AppRole.MountPath(), none.Kubernetes.MountPath(), none.Transit.MountPath())
+	}
+	named := Transit{Path: "/kms-transit/"}
+	if named.MountPath() != "kms-transit" {
+		t.Errorf("named mount: %q, want kms-transit", named.MountPath())
+	}
+}

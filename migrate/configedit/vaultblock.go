@@ -2,6 +2,7 @@ package configedit
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -53,6 +54,32 @@ type VaultTLS struct {
 	CA   string
 	Cert string
 	Key  string
+}
+
+// The mounts a block that names none is read with: the defaults of the key
+// manager's Vault block (docs/design.md). They live here, next to the one
+// settings type, so the Vault check tests exactly the mounts the nodes use.
+const (
+	DefaultAppRolePath    = "approle"
+	DefaultKubernetesPath = "kubernetes"
+	DefaultTransitPath    = "transit"
+)
+
+// MountPath is the approle auth mount the node logs in at.
+func (a AppRole) MountPath() string { return mountPath(a.Path, DefaultAppRolePath) }
+
+// MountPath is the kubernetes auth mount the node logs in at.
+func (k Kubernetes) MountPath() string { return mountPath(k.Path, DefaultKubernetesPath) }
+
+// MountPath is the transit engine mount that holds the sealing key.
+func (t Transit) MountPath() string { return mountPath(t.Path, DefaultTransitPath) }
+
+// mountPath trims slashes and applies the default.
+func mountPath(p, def string) string {
+	if p = strings.Trim(p, "/"); p == "" {
+		return def
+	}
+	return p
 }
 
 // Validate reports settings that would make a block the key manager cannot

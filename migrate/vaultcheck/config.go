@@ -3,48 +3,25 @@ package vaultcheck
 import (
 	"errors"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/kmsctl/kmsctl/migrate/configedit"
 )
 
-// Config is the Vault block exactly as it will be written to the nodes; the
-// caller maps the inventory to it (and reads the secret files).
+// Config is the Vault block exactly as it will be written to the nodes
+// (the one settings type, configedit.VaultSettings, with its defaults), plus
+// what only the operator's side of the check needs.
 type Config struct {
-	// Server is the Vault address, e.g. https://10.213.0.1:8200 (VAULT_ADDR when empty).
-	Server string
+	configedit.VaultSettings
 	// CACertFile is the PEM CA bundle that signs Vault's certificate
 	// (VAULT_CACERT, then VAULT_CAPATH, then the system roots when empty).
 	CACertFile string
 	// TLSServerName overrides the name verified in Vault's certificate (VAULT_TLS_SERVER_NAME).
 	TLSServerName string
-	// AppRole or Kubernetes: exactly one must be set.
-	AppRole    *AppRole
-	Kubernetes *Kubernetes
-	// Transit names the key the nodes seal with.
-	Transit Transit
-}
-
-// AppRole is the approle login of the nodes.
-type AppRole struct {
-	ID        string // role id
-	Secret    string // secret id: secret, never shown
-	Path      string // mount, default "approle"
-	Namespace string // Vault Enterprise namespace
-}
-
-// Kubernetes is the kubernetes login of the nodes.
-type Kubernetes struct {
-	Role      string
-	JWT       string // service account token content: secret, never shown
-	Path      string // mount, default "kubernetes"
-	Namespace string
-}
-
-// Transit is the key the nodes use.
-type Transit struct {
-	Key       string
-	Path      string // mount, default "transit"
-	Namespace string
+	// KubernetesToken is the service account token the nodes present when
+	// Kubernetes.JWT names a token file on the nodes; empty means
+	// Kubernetes.JWT is the token itself. Secret, never shown.
+	KubernetesToken string
 }
 
 // Options tune a run without changing what is checked.
@@ -59,13 +36,10 @@ type Options struct {
 	Getenv func(string) string
 }
 
-// Defaults of the key manager's Vault block (docs/design.md).
+// Defaults of a run (the block's mount defaults are configedit's).
 const (
-	defaultAppRolePath    = "approle"
-	defaultKubernetesPath = "kubernetes"
-	defaultTransitPath    = "transit"
-	defaultParallel       = 8
-	defaultTimeout        = 10 * time.Second
+	defaultParallel = 8
+	defaultTimeout  = 10 * time.Second
 )
 
 // resolved is Config after defaults and VAULT_* variables, plus where each
@@ -96,7 +70,7 @@ func (c Config) Validate() error {
 	if c.AppRole != nil && (c.AppRole.ID == "" || c.AppRole.Secret == "") {
 		errs = append(errs, errors.New("approle needs an id and a secret id"))
 	}
-	if c.Kubernetes != nil && (c.Kubernetes.Role == "" || c.Kubernetes.JWT == "") {
+	if c.Kubernetes != nil && (c.Kubernetes.Role == "" || c.kubernetesToken() == "") {
 		errs = append(errs, errors.New("kubernetes needs a role and a jwt"))
 	}
 	if c.Transit.Key == "" {
@@ -123,7 +97,7 @@ func resolve(c Config, o Options) (*resolved, error) {
 	r := &resolved{Config: c, reqTimeout: o.Timeout, parallelism: o.Parallel}
 	r.resolveTLS(getenv)
 	r.resolveAuth()
-	r.transitPath = mountPath(c.Transit.Path, defaultTransitPath)
+	r.transitPath = c.Transit.MountPath()
 	r.transitNS = c.Transit.Namespace
 	if r.reqTimeout <= 0 {
 		r.reqTimeout = defaultTimeout
@@ -159,22 +133,21 @@ func (r *resolved) resolveTLS(getenv func(string) string) {
 
 func (r *resolved) resolveAuth() {
 	if a := r.AppRole; a != nil {
-		r.authMethod, r.authPath, r.authNS = "approle", mountPath(a.Path, defaultAppRolePath), a.Namespace
+		r.authMethod, r.authPath, r.authNS = "approle", a.MountPath(), a.Namespace
 		r.secretValues = append(r.secretValues, a.Secret)
 		return
 	}
 	k := r.Kubernetes
-	r.authMethod, r.authPath, r.authNS = "kubernetes", mountPath(k.Path, defaultKubernetesPath), k.Namespace
-	r.secretValues = append(r.secretValues, k.JWT)
+	r.authMethod, r.authPath, r.authNS = "kubernetes", k.MountPath(), k.Namespace
+	r.secretValues = append(r.secretValues, r.kubernetesToken())
 }
 
-// mountPath trims slashes and applies the default.
-func mountPath(p, def string) string {
-	p = strings.Trim(p, "/")
-	if p == "" {
-		return def
+// kubernetesToken is the token the kubernetes login presents.
+func (c Config) kubernetesToken() string {
+	if c.KubernetesToken != "" {
+		return c.KubernetesToken
 	}
-	return p
+	return c.Kubernetes.JWT
 }
 
 // keyPath returns <transit>/<op>/<key>, the path the policy must grant.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/remote"
 )
 
@@ -140,8 +141,8 @@ func TestAgainstRealVault(t *testing.T) {
 	var allJSON strings.Builder
 	run := func(role, mutate string) *Report {
 		t.Helper()
-		cfg := Config{Server: dv.addr, CACertFile: dv.caFile,
-			AppRole: &AppRole{ID: creds[role][0], Secret: creds[role][1]}, Transit: Transit{Key: testKey}}
+		cfg := Config{CACertFile: dv.caFile,
+			VaultSettings: configedit.VaultSettings{Server: dv.addr, AppRole: &configedit.AppRole{ID: creds[role][0], Secret: creds[role][1]}, Transit: configedit.Transit{Key: testKey}}}
 		switch mutate {
 		case "wrong secret":
 			cfg.AppRole.Secret = "00000000-0000-0000-0000-000000000000"

@@ -53,7 +53,7 @@ func (r *resolved) loginBody() map[string]any {
 	if r.AppRole != nil {
 		return map[string]any{"role_id": r.AppRole.ID, "secret_id": r.AppRole.Secret}
 	}
-	return map[string]any{"role": r.Kubernetes.Role, "jwt": r.Kubernetes.JWT}
+	return map[string]any{"role": r.Kubernetes.Role, "jwt": r.kubernetesToken()}
 }
 
 // loginFailure turns Vault's answers to a failed login into what to fix.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/migrate/vaultcheck/vaultchecktest"
 	"github.com/kmsctl/kmsctl/remote"
 )
@@ -67,8 +68,8 @@ func TestRunScenarios(t *testing.T) {
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
 			v := vaultchecktest.New(t)
-			cfg := Config{Server: v.URL(), CACertFile: v.WriteCA(t),
-				AppRole: &AppRole{ID: testRoleID, Secret: testSecretID}, Transit: Transit{Key: testKey}}
+			cfg := Config{CACertFile: v.WriteCA(t),
+				VaultSettings: configedit.VaultSettings{Server: v.URL(), AppRole: &configedit.AppRole{ID: testRoleID, Secret: testSecretID}, Transit: configedit.Transit{Key: testKey}}}
 			opts := Options{Getenv: noEnv, Timeout: 3 * time.Second}
 			nodes := []remote.Node{&fakeNode{name: "kms-1"}, &fakeNode{name: "kms-2"}}
 			if sc.setup != nil {
@@ -241,13 +242,13 @@ func loginScenarios() []scenario {
 			msg:    map[string]string{"vault.login": "(403 permission denied): Vault answers this when no auth method is mounted at kms-approle/"},
 			fix:    map[string]string{"vault.login": "vault.approle.path"}},
 		{name: "kubernetes good", setup: func(_ *vaultchecktest.FakeVault, c *Config, _ *Options, _ *[]remote.Node) {
-			c.AppRole, c.Kubernetes = nil, &Kubernetes{Role: "minkms", JWT: testJWT}
+			c.AppRole, c.Kubernetes = nil, &configedit.Kubernetes{Role: "minkms", JWT: testJWT}
 		}, status: allPass, msg: map[string]string{"vault.login": "policies: default, minkms"}},
 		{name: "kubernetes bad jwt", setup: func(_ *vaultchecktest.FakeVault, c *Config, _ *Options, _ *[]remote.Node) {
-			c.AppRole, c.Kubernetes = nil, &Kubernetes{Role: "minkms", JWT: "eyJ.other-jwt.sig"}
+			c.AppRole, c.Kubernetes = nil, &configedit.Kubernetes{Role: "minkms", JWT: "eyJ.other-jwt.sig"}
 		}, status: map[string]Status{"vault.login": Fail}, msg: map[string]string{"vault.login": "the JWT was rejected"}},
 		{name: "kubernetes unknown role", setup: func(_ *vaultchecktest.FakeVault, c *Config, _ *Options, _ *[]remote.Node) {
-			c.AppRole, c.Kubernetes = nil, &Kubernetes{Role: "nobody", JWT: testJWT}
+			c.AppRole, c.Kubernetes = nil, &configedit.Kubernetes{Role: "nobody", JWT: testJWT}
 		}, status: map[string]Status{"vault.login": Fail}, msg: map[string]string{"vault.login": `there is no role "nobody" at auth/kubernetes`}},
 	}
 }
@@ -325,8 +326,8 @@ func TestNamespaceHeaderAndNoEnvToken(t *testing.T) {
 	t.Setenv("VAULT_NAMESPACE", "env-ns-must-not-be-sent")
 	v := vaultchecktest.New(t)
 	v.Enterprise = true
-	cfg := Config{Server: v.URL(), CACertFile: v.WriteCA(t),
-		AppRole: &AppRole{ID: testRoleID, Secret: testSecretID, Namespace: "auth-ns"}, Transit: Transit{Key: testKey, Namespace: "transit-ns"}}
+	cfg := Config{CACertFile: v.WriteCA(t),
+		VaultSettings: configedit.VaultSettings{Server: v.URL(), AppRole: &configedit.AppRole{ID: testRoleID, Secret: testSecretID, Namespace: "auth-ns"}, Transit: configedit.Transit{Key: testKey, Namespace: "transit-ns"}}}
 	rep, err := Run(context.Background(), cfg, nil, Options{Getenv: noEnv})
 	if err != nil || !rep.Passed() {
 		t.Fatalf("Run: %v, %+v", err, rep)
@@ -350,11 +351,11 @@ func TestRunRejectsUnusableConfig(t *testing.T) {
 		name string
 		cfg  Config
 	}{
-		{"no server", Config{AppRole: &AppRole{ID: "a", Secret: "b"}, Transit: Transit{Key: "k"}}},
-		{"no login", Config{Server: "https://v:8200", Transit: Transit{Key: "k"}}},
-		{"two logins", Config{Server: "https://v:8200", AppRole: &AppRole{ID: "a", Secret: "b"}, Kubernetes: &Kubernetes{Role: "r", JWT: "j"}, Transit: Transit{Key: "k"}}},
-		{"no key", Config{Server: "https://v:8200", AppRole: &AppRole{ID: "a", Secret: "b"}}},
-		{"no secret", Config{Server: "https://v:8200", AppRole: &AppRole{ID: "a"}, Transit: Transit{Key: "k"}}},
+		{"no server", Config{VaultSettings: configedit.VaultSettings{AppRole: &configedit.AppRole{ID: "a", Secret: "b"}, Transit: configedit.Transit{Key: "k"}}}},
+		{"no login", Config{VaultSettings: configedit.VaultSettings{Server: "https://v:8200", Transit: configedit.Transit{Key: "k"}}}},
+		{"two logins", Config{VaultSettings: configedit.VaultSettings{Server: "https://v:8200", AppRole: &configedit.AppRole{ID: "a", Secret: "b"}, Kubernetes: &configedit.Kubernetes{Role: "r", JWT: "j"}, Transit: configedit.Transit{Key: "k"}}}},
+		{"no key", Config{VaultSettings: configedit.VaultSettings{Server: "https://v:8200", AppRole: &configedit.AppRole{ID: "a", Secret: "b"}}}},
+		{"no secret", Config{VaultSettings: configedit.VaultSettings{Server: "https://v:8200", AppRole: &configedit.AppRole{ID: "a"}, Transit: configedit.Transit{Key: "k"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,8 +387,8 @@ func (n *countingNode) DialTCP(ctx context.Context, addr string) (net.Conn, erro
 
 func TestNodeChecksAreBoundedAndOrdered(t *testing.T) {
 	v := vaultchecktest.New(t)
-	cfg := Config{Server: v.URL(), CACertFile: v.WriteCA(t),
-		AppRole: &AppRole{ID: testRoleID, Secret: testSecretID}, Transit: Transit{Key: testKey}}
+	cfg := Config{CACertFile: v.WriteCA(t),
+		VaultSettings: configedit.VaultSettings{Server: v.URL(), AppRole: &configedit.AppRole{ID: testRoleID, Secret: testSecretID}, Transit: configedit.Transit{Key: testKey}}}
 	var mu sync.Mutex
 	var cur, peak int
 	var nodes []remote.Node
