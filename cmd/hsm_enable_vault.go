@@ -28,7 +28,9 @@ type HSMEnableVaultOptions struct {
 	KeepBackups      bool
 	ForceUnlock      bool
 	SkipVaultCheck   bool
-	Gate             migrate.GateOptions
+	// NoPinAdmin refuses nodes without admin.identity instead of pinning it.
+	NoPinAdmin bool
+	Gate       migrate.GateOptions
 	// StateDir receives the run logs.
 	StateDir string
 	Now      func() time.Time
@@ -55,8 +57,9 @@ changes: the plan shows every file diff (secrets redacted) and the order.
 
 Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
 --detailed-exitcode, changes pending), 4 preflight failed (nothing changed),
-5 halted with the failing node restored, 6 interrupted, 7 restore failed
-(operator action needed). See docs/exit-codes.md.`,
+5 halted: the failing node is as it was, or restored to a state of the run
+proven to start, 6 interrupted, 7 operator action needed (even the original
+files did not start, or the final check failed). See docs/exit-codes.md.`,
 		Example: `  kmsctl hsm enable-vault -i kms.yaml --dry-run --out plan.json
   kmsctl hsm enable-vault -i kms.yaml --plan plan.json
   kmsctl hsm enable-vault -i kms.yaml --yes -o json > run.jsonl
@@ -83,6 +86,7 @@ Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
 	fl.BoolVar(&opts.KeepLocalHSM, "keep-local-hsm", false, "stop after stage 1: keep MINIO_KMS_HSM_KEY on the nodes")
 	fl.BoolVar(&opts.KeepBackups, "keep-backups", false, "keep the backups that hold the HSM key (each is a copy of the key)")
 	fl.BoolVar(&opts.ForceUnlock, "force-unlock", false, "clear a stale lock left by a run that died (a fresh lock is never cleared)")
+	fl.BoolVar(&opts.NoPinAdmin, "no-pin-admin", false, "do not pin admin.identity to your API key's identity on nodes whose config has none: refuse them instead")
 	fl.BoolVar(&opts.SkipVaultCheck, "skip-vault-check", false, "skip the Vault checks of the preflight (not recommended)")
 	fl.DurationVar(&opts.Gate.Settle, "settle", opts.Gate.Settle, "how long a restarted unit must stay up with the same PID")
 	fl.DurationVar(&opts.Gate.Timeout, "gate-timeout", opts.Gate.Timeout, "how long a node may take to become healthy after a restart")
@@ -121,6 +125,9 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 	if err != nil {
 		return err
 	}
+	if !o.NoPinAdmin {
+		d.PinAdmin = apiIdentity(sess.apiKey)
+	}
 	if err := d.Vault.Validate(); err != nil {
 		return usageError(fmt.Errorf("%s: %w", sess.inv.File, err))
 	}
@@ -144,7 +151,7 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 	defer closeLog()
 	lock, dead := runLock()
 	mopts := migrate.Options{
-		Run: run, Desired: d, InventoryDigest: sess.inv.Digest(), Saved: saved, HasAPIKey: sess.apiKey != "",
+		Run: run, Desired: d, InventoryDigest: sess.inv.Digest(), Saved: saved, HasAPIKey: sess.apiKey != "", APIIdentity: apiIdentity(sess.apiKey),
 		Gate: o.Gate, KeepBackups: o.KeepBackups, ForceUnlock: o.ForceUnlock, Parallel: o.Parallel,
 		Lock: lock, LockOwnerDead: dead, Events: sink, Now: o.Now,
 	}

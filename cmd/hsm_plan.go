@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kmsctl/kmsctl/migrate"
+	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/render"
 )
 
@@ -26,6 +27,11 @@ func buildPlan(ctx context.Context, sess *hsmSession, d migrate.Desired, paralle
 		return nil, err
 	}
 	plan.InventoryDigest = sess.inv.Digest()
+	warnings, err := migrate.CheckAdminIdentity(facts, sess.targets, apiIdentity(sess.apiKey), d)
+	plan.Warnings = append(plan.Warnings, warnings...)
+	if err != nil {
+		plan.Warnings = append(plan.Warnings, "an apply would stop at its preflight: "+strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
 	if err := migrate.CheckHealth(facts, sess.targets, sess.apiKey != ""); err != nil {
 		plan.Warnings = append(plan.Warnings, "the cluster is not healthy now, an apply would stop at its preflight: "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
@@ -186,4 +192,17 @@ func indent(s, prefix string) string {
 		}
 	}
 	return b.String()
+}
+
+// apiIdentity is the identity of the operator's API key ("" without one or
+// when it does not parse: the admin check then says how to compute it).
+func apiIdentity(apiKey string) string {
+	if apiKey == "" {
+		return ""
+	}
+	id, err := kmsapi.APIKeyIdentity(apiKey)
+	if err != nil {
+		return ""
+	}
+	return id
 }

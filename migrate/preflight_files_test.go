@@ -91,3 +91,40 @@ func TestKeyLeftInProcessFailsTheRun(t *testing.T) {
 }
 
 func bytesHasKey(b []byte) bool { return strings.Contains(string(b), EnvKey+"=") }
+
+// Without admin.identity the operator's key may die with the local HSM
+// key: refused before any change with the exact lines to add.
+func TestNoAdminIdentityRefused(t *testing.T) {
+	s := newSim(3)
+	s.nodes[1].files["/etc/minkms/config.yaml"] = []byte("version: v1\n")
+	opts, _ := testOpts("run-a")
+	opts.APIIdentity = "h1:operator"
+	_, err := Apply(context.Background(), s.targets(), opts)
+	var pe *PreflightError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "node kms-2") || !strings.Contains(err.Error(), `identity: h1:operator`) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(restarts(s)) != 0 {
+		t.Fatal("a node was changed")
+	}
+	keep := opts
+	keep.Desired.KeepLocalHSM = true
+	keep.Run = "run-a2"
+	if _, err := Apply(context.Background(), s.targets(), keep); err != nil {
+		t.Fatalf("--keep-local-hsm keeps the key, so the run may go on: %v", err)
+	}
+	// Pinned: the plan adds admin.identity and the run completes.
+	s2 := newSim(3)
+	s2.nodes[1].files["/etc/minkms/config.yaml"] = []byte("version: v1\n")
+	pin, _ := testOpts("run-a3")
+	pin.Desired.PinAdmin, pin.APIIdentity = "h1:operator", "h1:operator"
+	if _, err := Apply(context.Background(), s2.targets(), pin); err != nil {
+		t.Fatalf("pinned: %v", err)
+	}
+	if id, _ := AdminIdentity(s2.nodes[1].files["/etc/minkms/config.yaml"]); id != "h1:operator" || hasKey(s2.nodes[1]) {
+		t.Fatalf("kms-2 admin.identity %q after the run", id)
+	}
+	if id, _ := AdminIdentity(s2.nodes[0].files["/etc/minkms/config.yaml"]); id != "h1:abc" {
+		t.Fatalf("kms-1's own admin.identity was changed to %q", id)
+	}
+}

@@ -19,6 +19,9 @@ type Options struct {
 	// nodes' files no longer match it.
 	Saved     *Plan
 	HasAPIKey bool
+	// APIIdentity is the identity (h1:...) of the operator's API key, for
+	// the admin.identity check ("" without a key).
+	APIIdentity string
 	// Preflight runs the Vault checks (from the operator and every node);
 	// it returns warnings to show and an error that stops the run.
 	Preflight   func(ctx context.Context) ([]string, error)
@@ -184,6 +187,13 @@ func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 	}
 	if err := r.baseline(ctx, facts); err != nil {
 		return nil, err
+	}
+	warnings, err := CheckAdminIdentity(facts, r.targets, r.opts.APIIdentity, r.opts.Desired)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		r.emit(Event{Phase: PhasePreflight, Step: "admin", Result: ResultWarn, Message: w})
 	}
 	if r.opts.Preflight != nil {
 		warnings, err := r.opts.Preflight(ctx)
