@@ -253,4 +253,3 @@ func TestCatchAllTCPAndConnNames(t *testing.T) {
 		}
 	}
 }
-
