@@ -31,9 +31,7 @@ type HSMEnableVaultOptions struct {
 	// NoPinAdmin refuses nodes without admin.identity instead of pinning it.
 	NoPinAdmin bool
 	Gate       migrate.GateOptions
-	// StateDir receives the run logs.
-	StateDir string
-	Now      func() time.Time
+	runDeps
 	// Confirm asks the operator; nil without a terminal.
 	Confirm func(question string) (bool, error)
 }
@@ -67,7 +65,7 @@ files did not start, or the final check failed). See docs/exit-codes.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.nodeDeps = f.nodeDeps()
-			opts.Output, opts.Now, opts.StateDir = f.Global.Output, f.Now, stateDir()
+			opts.Output, opts.runDeps = f.Global.Output, f.runDeps()
 			opts.Confirm = f.IO.Confirm()
 			if runF != nil {
 				return runF(c.Context(), opts)
@@ -149,12 +147,13 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 	run := newRunID(o.Now())
 	sink, closeLog := o.eventSink(run)
 	defer closeLog()
-	lock, dead := runLock()
+	lock, dead := o.Lock()
 	mopts := migrate.Options{
 		Run: run, Desired: d, InventoryDigest: sess.inv.Digest(), Saved: saved, HasAPIKey: sess.apiKey != "", APIIdentity: apiIdentity(sess.apiKey),
 		Gate: o.Gate, KeepBackups: o.KeepBackups, ForceUnlock: o.ForceUnlock, Parallel: o.Parallel,
-		Lock: lock, LockOwnerDead: dead, Events: sink, Now: o.Now,
+		Lock: lock, LockOwnerDead: dead, Events: sink,
 	}
+	o.clock(&mopts)
 	if !o.SkipVaultCheck {
 		mopts.Preflight = func(ctx context.Context) ([]string, error) {
 			return vaultPreflight(ctx, sess, d.Vault, o.Secrets, o.Parallel)

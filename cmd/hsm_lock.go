@@ -8,17 +8,6 @@ import (
 	"github.com/kmsctl/kmsctl/migrate"
 )
 
-// runLock identifies this run in the nodes' lock files (host, PID and the
-// process's start time) and returns the test that lets a later run on this
-// host take over the lock of a run that died (kill -9) without waiting for
-// it to go stale.
-func runLock() (migrate.LockInfo, migrate.LockOwnerDead) {
-	host, _ := os.Hostname()
-	pid := os.Getpid()
-	info := migrate.LockInfo{Operator: host, PID: pid, ProcStart: procStart(pid)}
-	return info, func(owner migrate.LockInfo) bool { return ownerDead(host, owner) }
-}
-
 // ownerDead: the lock was taken on this host, and its PID is gone or now
 // names a process started at another time than the lock's owner.
 func ownerDead(host string, owner migrate.LockInfo) bool {

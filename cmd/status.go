@@ -92,11 +92,13 @@ func collectStatus(ctx context.Context, opts *StatusOptions, dialer remote.Diale
 	_ = remote.ForEach(probes, opts.Parallel, func(_ int, p *probe) error {
 		nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
-		start := time.Now()
-		probeNode(nctx, dialer, p)
-		if opts.Debugf != nil {
-			opts.Debugf("node %s: probed in %s", p.node.Name, time.Since(start).Round(time.Millisecond))
+		if opts.Debugf == nil {
+			probeNode(nctx, dialer, p)
+			return nil
 		}
+		start := opts.Now()
+		probeNode(nctx, dialer, p)
+		opts.Debugf("node %s: probed in %s", p.node.Name, opts.Now().Sub(start).Round(time.Millisecond))
 		return nil
 	})
 	return probes

@@ -100,7 +100,8 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
 	defer cancel()
 	last := &GateError{Node: t.Name, Probe: "unit", Err: errors.New("not checked yet")}
-	began, wait, seen := time.Now(), time.Duration(0), false
+	began, wait, seen := r.opts.Now(), time.Duration(0), false
+	deadline := began.Add(g.Timeout) // on the run's clock; ctx bounds real time too
 	for {
 		u, err := r.probe(ctx, t, want)
 		if err == nil {
@@ -120,11 +121,14 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 		if p := (*permanent)(nil); errors.As(err, &p) {
 			return last
 		}
-		wait = nextWait(time.Since(began), wait, g.Poll)
+		wait = nextWait(r.opts.Now().Sub(began), wait, g.Poll)
 		select {
 		case <-ctx.Done():
 			return last
-		case <-time.After(wait):
+		case <-r.opts.After(wait):
+		}
+		if !r.opts.Now().Before(deadline) {
+			return last
 		}
 	}
 }
@@ -172,12 +176,12 @@ func (r *runner) probe(ctx context.Context, t *Target, want Want) (systemd.UnitS
 // settle watches the unit for the settle period: same main PID, same restart
 // count, still running.
 func (r *runner) settle(ctx context.Context, t *Target, first systemd.UnitState) error {
-	deadline := time.Now().Add(r.opts.Gate.Settle)
-	for time.Now().Before(deadline) {
+	deadline := r.opts.Now().Add(r.opts.Gate.Settle)
+	for r.opts.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(r.opts.Gate.Poll):
+		case <-r.opts.After(r.opts.Gate.Poll):
 		}
 		u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
 		if err != nil {

@@ -38,6 +38,10 @@ type Options struct {
 	Tick   func(time.Duration) (<-chan time.Time, func())
 	Events EventSink
 	Now    func() time.Time
+	// After is the clock's wait (nil: time.After): the health gate's polls,
+	// its deadline and the settle period run on Now and After, so a test
+	// with a fake clock gates in microseconds what takes minutes for real.
+	After func(time.Duration) <-chan time.Time
 }
 
 // NodeSummary is one node's outcome.
@@ -84,6 +88,9 @@ type runner struct {
 func newRunner(targets []*Target, opts Options) *runner {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
 	}
 	if opts.Gate == (GateOptions{}) {
 		opts.Gate = DefaultGate

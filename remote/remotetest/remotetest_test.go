@@ -253,3 +253,15 @@ func TestCatchAllTCPAndConnNames(t *testing.T) {
 		}
 	}
 }
+
+func TestClock(t *testing.T) {
+	start := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	c := NewClock(start)
+	if got := <-c.After(5 * time.Minute); !got.Equal(start.Add(5 * time.Minute)) {
+		t.Fatalf("After fired with %s", got)
+	}
+	c.After(-time.Second) // never back in time
+	if !c.Now().Equal(start.Add(5*time.Minute)) || c.Waited() != 5*time.Minute {
+		t.Fatalf("Now %s, Waited %s", c.Now(), c.Waited())
+	}
+}
