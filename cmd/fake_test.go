@@ -45,6 +45,9 @@ type kmsNode struct {
 	// vaultFails: its Vault block cannot work, so it does not start while
 	// one is configured (a bad secret id, no route to Vault).
 	vaultFails bool
+	// broken: it does not start at all, whatever its files (even the
+	// original ones), so a restore cannot prove it starts.
+	broken bool
 	// restartsDone counts `systemctl restart`s.
 	restartsDone int
 }
@@ -131,7 +134,7 @@ func (n *kmsNode) restart() {
 	n.restartsDone++
 	n.pid += 100
 	unseals := slices.ContainsFunc(hsms, func(h string) bool { return n.entries[h] })
-	n.running = len(hsms) > 0 && unseals && !(n.vaultFails && slices.Contains(hsms, vaultHSM))
+	n.running = !n.broken && len(hsms) > 0 && unseals && !(n.vaultFails && slices.Contains(hsms, vaultHSM))
 	if !n.running {
 		n.unit = fmt.Sprintf("ActiveState=failed\nSubState=failed\nResult=exit-code\nNRestarts=%d\nMainPID=0\nStateChangeTimestamp=Fri 2026-11-27 08:00:00 UTC\n", n.restarts)
 		return
@@ -274,15 +277,26 @@ func fakeAPIs(apis map[string]*fakeAPI) func(kmsapi.DialFunc, string, kmsapi.Opt
 	}
 }
 
-// testFactory returns a Factory with buffers for streams (no terminal) and
-// a fixed clock.
+// The process identity testFactory gives a run (lock files name it).
+const (
+	testHost = "operator-host"
+	testPID  = 4242
+)
+
+// testFactory returns a Factory with buffers for streams (no terminal), a
+// fake clock that stands still until something waits on it (then it moves
+// on by the wait, see remotetest.Clock), a fixed host name and PID, and
+// env as the whole environment.
 func testFactory(d remote.Dialer, apis map[string]*fakeAPI, env map[string]string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
 	f := NewFactory()
 	io, _, out, errOut := NewTestIOStreams()
 	f.IO = io
 	f.Dialer = func(DialerOptions) (remote.Dialer, error) { return d, nil }
 	f.NodeAPI = fakeAPIs(apis)
-	f.Now = func() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) }
+	clock := remotetest.NewClock(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
+	f.Now, f.After = clock.Now, clock.After
+	f.Hostname = func() (string, error) { return testHost, nil }
+	f.Getpid = func() int { return testPID }
 	f.Getenv = func(k string) string { return env[k] }
 	f.ConfigFiles = nil
 	return f, out, errOut
