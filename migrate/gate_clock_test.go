@@ -3,6 +3,11 @@ package migrate
 import (
 	"context"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +72,44 @@ func TestGateRunsOnTheRunsClock(t *testing.T) {
 				t.Errorf("%d systemctl show calls, want at least %d (one per poll)", got, tt.shows)
 			}
 		})
+	}
+}
+
+// TestRolloutReadsOnlyItsClock: outside the defaults of Options (newRunner,
+// the lock ticker's fallback), the rollout never reads or waits on the wall
+// clock itself, so every wait a run makes follows Options.Now/After/Tick
+// and a test's fake clock.
+func TestRolloutReadsOnlyItsClock(t *testing.T) {
+	wall := map[string]bool{"Now": true, "Since": true, "Until": true, "After": true, "Sleep": true, "Tick": true, "NewTimer": true, "NewTicker": true, "AfterFunc": true}
+	allowed := map[string]bool{"newRunner": true, "ticker": true}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || allowed[fn.Name.Name] {
+				continue
+			}
+			ast.Inspect(fn, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "time" && wall[sel.Sel.Name] {
+					t.Errorf("%s: %s calls time.%s: use the run's clock (r.opts.Now/After/ticker)", fset.Position(sel.Pos()), fn.Name.Name, sel.Sel.Name)
+				}
+				return true
+			})
+		}
 	}
 }

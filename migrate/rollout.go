@@ -292,7 +292,7 @@ func (r *runner) between(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		return ErrInterrupted
-	case <-time.After(r.opts.Gate.Settle):
+	case <-r.opts.After(r.opts.Gate.Settle):
 	}
 	if err := r.checkWatch(context.WithoutCancel(ctx), PhaseBetween, ""); err != nil {
 		return err
