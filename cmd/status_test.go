@@ -197,3 +197,38 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs (run go test ./cmd -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
+
+// TestStatusTerminal: the test streams' TTY switch drives the styling:
+// a terminal gets a bordered table, coloured unless --no-color or
+// NO_COLOR; a pipe gets plain text; -o json is plain JSON either way.
+func TestStatusTerminal(t *testing.T) {
+	tests := []struct {
+		name           string
+		tty, noColor   bool
+		args           []string
+		border, colour bool
+	}{
+		{name: "pipe", border: false, colour: false},
+		{name: "terminal", tty: true, border: true, colour: true},
+		{name: "terminal --no-color", tty: true, args: []string{"--no-color"}, border: true, colour: false},
+		{name: "terminal NO_COLOR", tty: true, noColor: true, border: true, colour: false},
+		{name: "terminal json", tty: true, args: []string{"-o", "json"}, border: false, colour: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScenario()
+			f, out, _ := testFactory(s.dialer, s.apis, s.env)
+			f.IO.SetTTY(tt.tty)
+			f.IO.NoColor = tt.noColor
+			if code := Main(context.Background(), f, append([]string{"status", "-i", "testdata/status-inventory.yaml"}, tt.args...)); code != ExitOK {
+				t.Fatalf("exit %d", code)
+			}
+			if got := strings.Contains(out.String(), "╭"); got != tt.border {
+				t.Errorf("border %v, want %v:\n%s", got, tt.border, out)
+			}
+			if got := strings.Contains(out.String(), "\x1b["); got != tt.colour {
+				t.Errorf("colour %v, want %v:\n%q", got, tt.colour, out)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -341,8 +340,8 @@ func TestVaultCheckTableFixes(t *testing.T) {
 		{ID: "vault.namespace", Title: "Vault namespaces", Status: vaultcheck.Warn, Message: "ignored", Fix: "remove namespace"},
 		{ID: "transit.key", Title: "type", Status: vaultcheck.Skip, Message: "skipped: not readable", Fix: "never shown"},
 	}}
-	var out bytes.Buffer
-	if err := writeVaultCheck(&IOStreams{Out: &out}, outputTable, rep); err != nil {
+	io, _, out, _ := NewTestIOStreams()
+	if err := writeVaultCheck(io, outputTable, rep); err != nil {
 		t.Fatal(err)
 	}
 	want := `
