@@ -130,6 +130,10 @@ func (r *runner) restore(ctx context.Context, names []string, phase string, caus
 	depth := 0
 	for _, n := range names {
 		ladders[n] = r.rungs(n, skipCurrent)
+		if len(ladders[n]) == 0 {
+			t := r.byName[n]
+			return &RestoreError{Node: n, Backup: path.Join(t.BackupDir, r.opts.Run), Cause: cause, Restore: errors.New("no state of this run recorded for the node"), Journal: journal}
+		}
 		depth = max(depth, len(ladders[n]))
 	}
 	var tried []string
