@@ -41,6 +41,8 @@ type Options struct {
 	// After is the clock's wait (nil: time.After): the health gate's polls,
 	// its deadline and the settle period run on Now and After, so a test
 	// with a fake clock gates in microseconds what takes minutes for real.
+	// Set both or neither: with a frozen Now and the real After a settle
+	// period never ends (the gate's real-time bound stops it).
 	After func(time.Duration) <-chan time.Time
 }
 
