@@ -232,3 +232,17 @@ func TestStatusTerminal(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusVerboseTimesOnItsClock: --verbose reports each node's probe
+// time measured on the Factory's clock (which stands still here), on stderr.
+func TestStatusVerboseTimesOnItsClock(t *testing.T) {
+	code, out, stderr := newScenario().run(t, "--verbose")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, n := range []string{"kms-1", "kms-2", "kms-3"} {
+		if line := "debug: node " + n + ": probed in 0s"; !strings.Contains(stderr, line) || strings.Contains(out, "debug:") {
+			t.Errorf("stderr lacks %q (or stdout has debug lines):\n%s", line, stderr)
+		}
+	}
+}
