@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +137,28 @@ func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 				}
 			}
 			must(t, l.labCmd(t, "heal", "vault"), "heal vault")
+		})
+	}
+}
+
+// A lock left by a run that died on this operator host (kill -9) is taken
+// over at once, without --force-unlock, whether its PID is gone or now
+// names another process.
+func TestMigrateDeadRunLockTakenOver(t *testing.T) {
+	l := needLab(t)
+	host, _ := os.Hostname()
+	for name, owner := range map[string]string{
+		"pid gone":   `"pid":999999999`,
+		"pid reused": `"pid":1,"proc_start":"123456789"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			l.reset(t)
+			lock := fmt.Sprintf(`{"run":"killed-run","operator_host":%q,%s,"refreshed":%q}`, host, owner, time.Now().UTC().Format(time.RFC3339))
+			must(t, l.exec(t, []byte(lock), l.nodes[len(l.nodes)-1], "sh", "-c", "cat > /run/lock/kmsctl-minkms.lock"), "plant lock")
+			r := l.kmsctl(t, nil, append(enable(l, l.inventory(), "--keep-local-hsm"), "-o", "json")...)
+			if r.code != 0 || !strings.Contains(r.stdout, "took over the stale lock of run killed-run") {
+				t.Fatalf("a dead run's lock must be taken over and reported: %s", r)
+			}
 		})
 	}
 }
