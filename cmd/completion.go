@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +14,7 @@ import (
 // registerCompletions completes flag values in the shell: -o, --stage2,
 // --vault-block, --limit (node names of the -i inventory) and --run (the
 // runs in the run logs), so operators need not remember them.
-func registerCompletions(root *cobra.Command) {
+func registerCompletions(root *cobra.Command, getenv func(string) string) {
 	fixed := func(vals ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return vals, cobra.ShellCompDirectiveNoFileComp
@@ -30,8 +29,8 @@ func registerCompletions(root *cobra.Command) {
 		}
 		set("stage2", fixed(string(migrate.Stage2Rolling), string(migrate.Stage2Together)))
 		set("vault-block", fixed(inventory.VaultBlockHashiCorp, inventory.VaultBlockShort))
-		set("limit", completeNodes)
-		set("run", completeRuns)
+		set("limit", completeNodes(getenv))
+		set("run", completeRuns(getenv))
 	})
 }
 
@@ -44,10 +43,16 @@ func walk(c *cobra.Command, f func(*cobra.Command)) {
 
 // completeNodes lists the node names of the inventory given with -i (or
 // KMSCTL_INVENTORY).
-func completeNodes(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+func completeNodes(getenv func(string) string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		return inventoryNodeNames(c, getenv)
+	}
+}
+
+func inventoryNodeNames(c *cobra.Command, getenv func(string) string) ([]string, cobra.ShellCompDirective) {
 	path, _ := c.Flags().GetString(flagInventory)
 	if path == "" {
-		path = os.Getenv(envName(flagInventory))
+		path = getenv(envName(flagInventory))
 	}
 	inv, err := inventory.Load(path)
 	if err != nil {
@@ -61,8 +66,14 @@ func completeNodes(c *cobra.Command, _ []string, _ string) ([]string, cobra.Shel
 }
 
 // completeRuns lists the run ids of the run logs, newest first.
-func completeRuns(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	logs, _ := filepath.Glob(filepath.Join(stateDir(), "runs", "*.jsonl"))
+func completeRuns(getenv func(string) string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return runIDs(stateDir(getenv))
+	}
+}
+
+func runIDs(dir string) ([]string, cobra.ShellCompDirective) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "runs", "*.jsonl"))
 	var runs []string
 	for _, l := range logs {
 		id := strings.TrimSuffix(filepath.Base(l), ".jsonl")

@@ -44,13 +44,13 @@ func configPath(v *viper.Viper, getenv func(string) string) (path string, explic
 
 // refuseWeakeningEnv fails when a KMSCTL_* variable tries to set a setting
 // that weakens security.
-func refuseWeakeningEnv() error {
+func refuseWeakeningEnv(getenv func(string) string) error {
 	fs := pflag.NewFlagSet("globals", pflag.ContinueOnError)
 	addGlobalFlags(fs)
 	var err error
 	fs.VisitAll(func(fl *pflag.Flag) {
 		name := envName(fl.Name)
-		if v, set := os.LookupEnv(name); set && weakensSecurity(fl.Name) && !isFalse(v) && err == nil {
+		if v := getenv(name); v != "" && weakensSecurity(fl.Name) && !isFalse(v) && err == nil {
 			err = usageError(fmt.Errorf("%s is set: --%s weakens security and is accepted only on the command line; unset the variable", name, fl.Name))
 		}
 	})

@@ -108,8 +108,8 @@ func TestConfigExplicit(t *testing.T) {
 // TestWeakeningEnvRefused: KMSCTL_ACCEPT_NEW_HOST_KEYS cannot relax host
 // key checking; only the flag can.
 func TestWeakeningEnvRefused(t *testing.T) {
-	t.Setenv("KMSCTL_ACCEPT_NEW_HOST_KEYS", "true")
-	f, _, errOut := testFactory(nil, nil, nil)
+	t.Setenv("KMSCTL_ACCEPT_NEW_HOST_KEYS", "true") // viper reads the process environment
+	f, _, errOut := testFactory(nil, nil, map[string]string{"KMSCTL_ACCEPT_NEW_HOST_KEYS": "true"})
 	if code := Main(context.Background(), f, []string{"status", "-i", "testdata/status-inventory.yaml"}); code != ExitUsage {
 		t.Errorf("exit %d, want %d", code, ExitUsage)
 	}

@@ -44,7 +44,7 @@ const (
 var exitNames = map[int]string{
 	ExitOK: "OK", ExitFailed: "failed", ExitChanges: "changes pending", ExitUnhealthy: "unhealthy",
 	ExitPreflightFailed: "preflight failed", ExitHaltedRestored: "halted, node restored",
-	ExitInterrupted: "interrupted", ExitRollbackFailed: "rollback failed", ExitUsage: "usage",
+	ExitInterrupted: "interrupted", ExitRollbackFailed: "operator action needed", ExitUsage: "usage",
 }
 
 // ExitError carries an exit status through cobra. Commands return it (via

@@ -16,8 +16,10 @@ import (
 )
 
 // Factory hands every command its dependencies. Commands never reach for
-// os.Stdout, the network or the clock themselves, so tests swap any of
-// these for fakes without global state.
+// os.Stdout, the network, the clock, the environment (Getenv), the host
+// name or the PID (Hostname, Getpid) themselves, so tests swap any of
+// these for fakes without global state. The hsm commands that change nodes
+// take theirs through runDeps (rundeps.go).
 type Factory struct {
 	// IO are the standard streams.
 	IO *IOStreams
@@ -31,6 +33,14 @@ type Factory struct {
 	VaultClient func(cfg *vaultapi.Config) (*vaultapi.Client, error)
 	// Now is the clock.
 	Now func() time.Time
+	// After and Tick are the clock's waits: the health gate's polls, its
+	// deadline and the settle period (After), the lock refresh (Tick; nil:
+	// a real ticker).
+	After func(time.Duration) <-chan time.Time
+	Tick  func(time.Duration) (<-chan time.Time, func())
+	// Hostname and Getpid name this process in the nodes' lock files.
+	Hostname func() (string, error)
+	Getpid   func() int
 	// Getenv reads the environment (MINIO_KMS_API_KEY and friends).
 	Getenv func(string) string
 	// Global holds the global flags, filled by the root command before any
@@ -101,6 +111,9 @@ func NewFactory() *Factory {
 		},
 		VaultClient: vaultapi.NewClient,
 		Now:         time.Now,
+		After:       time.After,
+		Hostname:    os.Hostname,
+		Getpid:      os.Getpid,
 		Getenv:      os.Getenv,
 	}
 }

@@ -5,144 +5,261 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/remote"
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
-// fakeNode is a remote.Node backed by maps: files, a unit state, and
-// whether sudo works. It records the commands it ran.
-type fakeNode struct {
-	name    string
-	files   map[string][]byte
-	unit    string // `systemctl show` output
-	sudoErr string // non-empty: sudo fails with this stderr
-	// vault, when set, is the address DialTCP really dials (a fake Vault on
-	// loopback); every other address is the node's fake API.
-	vault  string
-	mu     sync.Mutex
-	ran    [][]string
-	closed bool
+// The files and HSM names the cmd tests' key manager hosts use.
+const (
+	kmsConfigPath = "/etc/minkms/config.yaml"
+	kmsEnvPath    = "/etc/default/minkms"
+	localHSM      = "local"
+	vaultHSM      = "vault:transit/minkms-sealing-key"
+)
+
+// kmsNode is the one fake node (remotetest.Node) scripted as a key manager
+// host: systemd answers `systemctl show` from the unit's state, a restart
+// starts the daemon again from its files (the local HSM while the env file
+// has the key, the Vault HSM while the config has a Vault block), and the
+// file preflight, lock, backup and clean-up commands act on the node's
+// files. Every call is recorded by remotetest.
+type kmsNode struct {
+	*remotetest.Node
+	mu sync.Mutex
+	// unit is the `systemctl show` of the unit's state, as systemd prints it.
+	unit     string
+	pid      int
+	restarts int
+	running  bool
+	// active are the HSMs it started with (hsm_active), entries its sealed
+	// root key entries (hsm).
+	active  []string
+	entries map[string]bool
+	// vaultFails: its Vault block cannot work, so it does not start while
+	// one is configured (a bad secret id, no route to Vault).
+	vaultFails bool
+	// broken: it does not start at all, whatever its files (even the
+	// original ones), so a restore cannot prove it starts.
+	broken bool
+	// restartsDone counts `systemctl restart`s.
+	restartsDone int
 }
 
-func (n *fakeNode) Name() string { return n.name }
-
-func (n *fakeNode) Run(_ context.Context, c remote.Command) (remote.Result, error) {
-	n.mu.Lock()
-	n.ran = append(n.ran, c.Args)
-	n.mu.Unlock()
-	if c.Sudo && n.sudoErr != "" {
-		return remote.Result{ExitCode: 1, Stderr: []byte(n.sudoErr)}, nil
+func newKMSNode(name, config, env string) *kmsNode {
+	n := &kmsNode{Node: remotetest.NewNode(name), unit: unitActive, pid: 812, restarts: 2, running: true, entries: map[string]bool{localHSM: true}}
+	n.SetFile(kmsEnvPath, remotetest.File{Data: []byte(env), Mode: 0o600})
+	n.SetFile(kmsConfigPath, remotetest.File{Data: []byte(config), Mode: 0o640})
+	n.active = n.configured()
+	for _, h := range n.active {
+		n.entries[h] = true
 	}
-	switch c.Args[0] {
-	case "true":
+	n.Respond([]string{"true"}, remote.Result{})
+	n.Handle([]string{"systemctl", "show"}, n.show)
+	n.Handle([]string{"sh", "-c"}, n.shell)
+	n.Handle([]string{"rm", "-f", "--"}, n.rm)
+	n.Handle([]string{"find"}, n.find)
+	n.Respond([]string{"install", "-d"}, remote.Result{})
+	n.Respond([]string{"grep"}, remote.Result{ExitCode: 1})
+	n.Respond([]string{"systemctl", "list-jobs"}, remote.Result{})
+	n.Respond([]string{"journalctl"}, remote.Result{Stdout: []byte("minkms[812]: ERROR vault: approle login failed: permission denied\n")})
+	n.HandleTCP("", func(c net.Conn) { c.Close() }) // the API: fakeAPIs tells nodes apart by the *remotetest.Conn
+	return n
+}
+
+// file returns the content of path ("" when missing).
+func (n *kmsNode) file(path string) string {
+	f, _ := n.File(path)
+	return string(f.Data)
+}
+
+// configured are the HSMs the node's files configure.
+func (n *kmsNode) configured() []string {
+	var hsms []string
+	if has, _ := envHasKey([]byte(n.file(kmsEnvPath))); has {
+		hsms = append(hsms, localHSM)
+	}
+	if blocks, _ := vaultBlocks([]byte(n.file(kmsConfigPath))); len(blocks) > 0 {
+		hsms = append(hsms, vaultHSM)
+	}
+	return hsms
+}
+
+func (n *kmsNode) show(cmd remote.Command, _ []byte) (remote.Result, error) {
+	if len(cmd.Args) > 3 && strings.Contains(cmd.Args[3], "ExecStart") {
+		return remote.Result{Stdout: []byte("ExecStart={ path=/usr/local/bin/minkms ; argv[]=/usr/local/bin/minkms server --config " + kmsConfigPath +
+			" $MINIO_KMS_VOLUME ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }\n" +
+			"EnvironmentFiles=" + kmsEnvPath + " (ignore_errors=no)\nEnvironment=\nFragmentPath=/etc/systemd/system/minkms.service\nDropInPaths=\n")}, nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return remote.Result{Stdout: []byte(n.unit)}, nil
+}
+
+// shell answers the `sh -c SCRIPT` commands of kmsctl by what the script does.
+func (n *kmsNode) shell(cmd remote.Command, stdin []byte) (remote.Result, error) {
+	script := cmd.Args[2]
+	switch {
+	case strings.HasPrefix(script, "# kmsctl-filecheck"):
+		return n.fileCheck(cmd.Args[5:]), nil
+	case strings.HasPrefix(script, "# kmsctl-environ"):
+		if has, _ := envHasKey([]byte(n.file(kmsEnvPath))); has {
+			return remote.Result{}, nil
+		}
+		return remote.Result{ExitCode: 1}, nil
+	case strings.Contains(script, "set -C"):
+		if _, ok := n.File(cmd.Args[4]); ok {
+			return remote.Result{ExitCode: 1, Stderr: []byte("sh: cannot overwrite existing file")}, nil
+		}
+		n.SetFile(cmd.Args[4], remotetest.File{Data: stdin, Mode: 0o600})
 		return remote.Result{}, nil
-	case "systemctl":
-		return remote.Result{Stdout: []byte(n.unit)}, nil
+	case strings.Contains(script, "systemctl restart"):
+		n.restart()
+		return remote.Result{}, nil
 	}
-	return remote.Result{ExitCode: 127, Stderr: []byte("not faked: " + strings.Join(c.Args, " "))}, nil
+	return remote.Result{ExitCode: 127, Stderr: []byte("kmsNode: unknown script")}, nil
 }
 
-func (n *fakeNode) ReadFile(_ context.Context, path string) ([]byte, remote.FileInfo, error) {
-	if n.sudoErr != "" {
-		return nil, remote.FileInfo{}, fmt.Errorf("read %s: sudo: %s", path, n.sudoErr)
-	}
-	b, ok := n.files[path]
-	if !ok {
-		return nil, remote.FileInfo{}, fmt.Errorf("read %s: %w", path, fs.ErrNotExist)
-	}
-	return b, remote.FileInfo{Path: path, Mode: 0o600, Size: int64(len(b))}, nil
-}
-
-func (n *fakeNode) Stat(ctx context.Context, path string) (remote.FileInfo, error) {
-	_, fi, err := n.ReadFile(ctx, path)
-	return fi, err
-}
-
-func (n *fakeNode) WriteFileAtomic(context.Context, string, []byte, remote.WriteOptions) error {
-	return errors.New("status must not write files")
-}
-
-// DialTCP returns a pipe tagged with the node name, so the fake API factory
-// knows which node's API is being asked.
-func (n *fakeNode) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
-	if n.vault != "" && addr == n.vault {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
-	}
-	c, _ := net.Pipe()
-	return taggedConn{Conn: c, node: n.name, addr: addr}, nil
-}
-
-func (n *fakeNode) Close() error {
+// restart starts the daemon again from the node's files.
+func (n *kmsNode) restart() {
+	hsms := n.configured()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.closed = true
-	return nil
+	n.restartsDone++
+	n.pid += 100
+	unseals := slices.ContainsFunc(hsms, func(h string) bool { return n.entries[h] })
+	n.running = !n.broken && len(hsms) > 0 && unseals && !(n.vaultFails && slices.Contains(hsms, vaultHSM))
+	if !n.running {
+		n.unit = fmt.Sprintf("ActiveState=failed\nSubState=failed\nResult=exit-code\nNRestarts=%d\nMainPID=0\nStateChangeTimestamp=Fri 2026-11-27 08:00:00 UTC\n", n.restarts)
+		return
+	}
+	n.active = hsms
+	for _, h := range hsms {
+		n.entries[h] = true // a new HSM gets its entry, sealed by one that unsealed
+	}
+	n.unit = fmt.Sprintf("ActiveState=active\nSubState=running\nResult=success\nNRestarts=%d\nMainPID=%d\nStateChangeTimestamp=Fri 2026-11-27 08:00:00 UTC\n", n.restarts, n.pid)
 }
 
-func (n *fakeNode) isClosed() bool {
+func (n *kmsNode) isRunning() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.closed
+	return n.running
 }
 
-type taggedConn struct {
-	net.Conn
-	node, addr string
-}
-
-// fakeDialer hands out fakeNodes by target name; unreachable ones fail.
-type fakeDialer struct {
-	nodes       map[string]*fakeNode
-	unreachable map[string]string
-	targets     chan remote.Target
-}
-
-func (d *fakeDialer) Dial(_ context.Context, t remote.Target) (remote.Node, error) {
-	if d.targets != nil {
-		d.targets <- t
+// status is the node's entry in a cluster view.
+func (n *kmsNode) status(id uint32, leader bool) kmsapi.NodeStatus {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var sealed []string
+	for h := range n.entries {
+		sealed = append(sealed, h)
 	}
-	if msg, ok := d.unreachable[t.Name]; ok {
-		return nil, errors.New(msg)
+	slices.Sort(sealed)
+	role, leaderID := kmsapi.RoleFollower, int64(2)
+	if leader {
+		role = kmsapi.RoleLeader
 	}
-	n, ok := d.nodes[t.Name]
-	if !ok {
-		return nil, fmt.Errorf("no fake node %s", t.Name)
-	}
-	return n, nil
+	return kmsapi.NodeStatus{ID: id, Host: fmt.Sprintf("10.213.0.%d:7373", 10+id), Version: "2025-10-01T00-00-00Z", Role: role, LeaderID: leaderID,
+		HSM: sealed, HSMActive: slices.Clone(n.active)}
 }
 
-// fakeAPI is one node's key manager API.
+func (n *kmsNode) rm(cmd remote.Command, _ []byte) (remote.Result, error) {
+	n.RemoveFile(cmd.Args[3])
+	return remote.Result{}, nil
+}
+
+// find answers `find DIR -mindepth 1 -maxdepth 1 -type d -printf %f\n`:
+// the directories holding files under DIR.
+func (n *kmsNode) find(cmd remote.Command, _ []byte) (remote.Result, error) {
+	base := cmd.Args[1] + "/"
+	var dirs []string
+	for _, p := range n.Paths() {
+		rest, ok := strings.CutPrefix(p, base)
+		if !ok {
+			continue
+		}
+		if dir, _, nested := strings.Cut(rest, "/"); nested && !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	return remote.Result{Stdout: []byte(strings.Join(dirs, "\n") + "\n")}, nil
+}
+
+// fileCheck answers the file preflight: each file regular (or missing),
+// its directory writable on a read-write mount, with room.
+func (n *kmsNode) fileCheck(paths []string) remote.Result {
+	var out strings.Builder
+	for _, p := range paths {
+		kind := "missing"
+		if _, ok := n.File(p); ok {
+			kind = "file"
+		}
+		fmt.Fprintf(&out, "%s\t%s\t%d\tyes\tno\t%d\t%d\t\n", p, kind, len(n.file(p)), 1<<30, 1<<30)
+	}
+	return remote.Result{Stdout: []byte(out.String())}
+}
+
+// writes returns the paths the node was asked to write, in order.
+func (n *kmsNode) writes() []string {
+	var paths []string
+	for _, c := range n.Calls() {
+		if c.Op == remotetest.OpWriteFileAtomic {
+			paths = append(paths, c.Path)
+		}
+	}
+	return paths
+}
+
+// fakeAPI is one node's key manager API: a fixed view, or (node set) the
+// live state of a kmsNode and the view of its cluster.
 type fakeAPI struct {
 	version  string
 	notReady string
 	cluster  *kmsapi.ClusterStatus
+	node     *kmsNode
+	view     func() *kmsapi.ClusterStatus
 	key      string // the API key the client was built with
 }
 
 func (a *fakeAPI) Version(context.Context) (string, error) { return a.version, nil }
-func (a *fakeAPI) Live(context.Context) error              { return nil }
-func (a *fakeAPI) Ready(context.Context) error {
-	if a.notReady != "" {
-		return errors.New(a.notReady)
+
+func (a *fakeAPI) Live(context.Context) error {
+	if a.node != nil && !a.node.isRunning() {
+		return errors.New("connection refused")
 	}
 	return nil
 }
-func (a *fakeAPI) ClusterStatus(context.Context) (*kmsapi.ClusterStatus, error) {
+
+func (a *fakeAPI) Ready(ctx context.Context) error {
+	if a.notReady != "" {
+		return errors.New(a.notReady)
+	}
+	return a.Live(ctx)
+}
+
+func (a *fakeAPI) ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, error) {
 	if a.key == "" {
 		return nil, errors.New("no API key")
 	}
+	if a.view != nil {
+		if err := a.Live(ctx); err != nil {
+			return nil, err
+		}
+		return a.view(), nil
+	}
 	return a.cluster, nil
 }
+
 func (a *fakeAPI) Close() {}
 
-// fakeAPIs builds clients by dialling through the node, like the real one.
+// fakeAPIs builds clients by dialling through the node, like the real one,
+// and picks the node's API by the tunnel's node name.
 func fakeAPIs(apis map[string]*fakeAPI) func(kmsapi.DialFunc, string, kmsapi.Options) (NodeAPI, error) {
 	return func(dial kmsapi.DialFunc, apiURL string, o kmsapi.Options) (NodeAPI, error) {
 		c, err := dial(context.Background(), "tcp", strings.TrimPrefix(apiURL, "https://"))
@@ -150,7 +267,7 @@ func fakeAPIs(apis map[string]*fakeAPI) func(kmsapi.DialFunc, string, kmsapi.Opt
 			return nil, err
 		}
 		defer c.Close()
-		a, ok := apis[c.(taggedConn).node]
+		a, ok := apis[c.(*remotetest.Conn).Node]
 		if !ok {
 			return nil, errors.New("connection refused")
 		}
@@ -160,14 +277,26 @@ func fakeAPIs(apis map[string]*fakeAPI) func(kmsapi.DialFunc, string, kmsapi.Opt
 	}
 }
 
-// testFactory returns a Factory with buffers for streams and a fixed clock.
-func testFactory(d *fakeDialer, apis map[string]*fakeAPI, env map[string]string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
-	var out, errOut bytes.Buffer
+// The process identity testFactory gives a run (lock files name it).
+const (
+	testHost = "operator-host"
+	testPID  = 4242
+)
+
+// testFactory returns a Factory with buffers for streams (no terminal), a
+// fake clock that stands still until something waits on it (then it moves
+// on by the wait, see remotetest.Clock), a fixed host name and PID, and
+// env as the whole environment.
+func testFactory(d remote.Dialer, apis map[string]*fakeAPI, env map[string]string) (*Factory, *bytes.Buffer, *bytes.Buffer) {
 	f := NewFactory()
-	f.IO = &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	io, _, out, errOut := NewTestIOStreams()
+	f.IO = io
 	f.Dialer = func(DialerOptions) (remote.Dialer, error) { return d, nil }
 	f.NodeAPI = fakeAPIs(apis)
-	f.Now = func() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) }
+	clock := remotetest.NewClock(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
+	f.Now, f.After = clock.Now, clock.After
+	f.Hostname = func() (string, error) { return testHost, nil }
+	f.Getpid = func() int { return testPID }
 	f.Getenv = func(k string) string { return env[k] }
-	return f, &out, &errOut
+	return f, out, errOut
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kmsctl/kmsctl/inventory"
 	"github.com/kmsctl/kmsctl/remote"
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
 func TestEnvHasKey(t *testing.T) {
@@ -88,7 +89,7 @@ func TestTargetFor(t *testing.T) {
 
 // slowDialer counts how many dials are in flight at once.
 type slowDialer struct {
-	fakeDialer
+	*remotetest.Dialer
 	inFlight, peak atomic.Int32
 }
 
@@ -102,13 +103,13 @@ func (d *slowDialer) Dial(ctx context.Context, t remote.Target) (remote.Node, er
 		}
 	}
 	time.Sleep(20 * time.Millisecond)
-	return d.fakeDialer.Dial(ctx, t)
+	return d.Dialer.Dial(ctx, t)
 }
 
 func TestStatusParallelBound(t *testing.T) {
 	for _, parallel := range []int{1, 2, 3} {
 		s := newScenario()
-		d := &slowDialer{fakeDialer: *s.dialer}
+		d := &slowDialer{Dialer: s.dialer}
 		nodes := make([]inventory.Node, 0, 3)
 		for _, name := range []string{"kms-1", "kms-2", "kms-3"} {
 			nodes = append(nodes, inventory.Node{Name: name, SSH: inventory.SSH{User: "root"}})

@@ -8,20 +8,19 @@ import (
 	"testing"
 
 	"github.com/kmsctl/kmsctl/migrate"
-	"github.com/kmsctl/kmsctl/remote"
 )
 
 // hsmNoDial runs enable-vault (the approle secret in the environment unless
 // noSecret) and reports how many nodes it dialled.
 func (s *scenario) hsmNoDial(t *testing.T, noSecret bool, args ...string) (code int, stderr string, dials int) {
 	t.Helper()
-	s.dialer.targets = make(chan remote.Target, 16)
+	before := len(s.dialer.Targets())
 	if !noSecret {
 		s.env["TEST_APPROLE_SECRET"] = testSecret
 	}
 	f, _, errOut := testFactory(s.dialer, s.apis, s.env)
 	code = Main(context.Background(), f, append([]string{"hsm", "enable-vault", "-i", "testdata/hsm-inventory.yaml", "--skip-vault-check"}, args...))
-	return code, errOut.String(), len(s.dialer.targets)
+	return code, errOut.String(), len(s.dialer.Targets()) - before
 }
 
 // TestEnableVaultRefusesBeforeConnecting: every check that needs no node

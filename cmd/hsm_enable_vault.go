@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,10 +28,10 @@ type HSMEnableVaultOptions struct {
 	KeepBackups      bool
 	ForceUnlock      bool
 	SkipVaultCheck   bool
-	Gate             migrate.GateOptions
-	// StateDir receives the run logs.
-	StateDir string
-	Now      func() time.Time
+	// NoPinAdmin refuses nodes without admin.identity instead of pinning it.
+	NoPinAdmin bool
+	Gate       migrate.GateOptions
+	runDeps
 	// Confirm asks the operator; nil without a terminal.
 	Confirm func(question string) (bool, error)
 	// Limit is --limit, refused: every node must switch.
@@ -60,9 +59,11 @@ Interrupted runs resume where they stopped. With --dry-run nothing on any node
 changes: the plan shows every file diff (secrets redacted) and the order.
 
 Exit status: 0 done (or nothing to do), 2 with --dry-run --detailed-exitcode:
-changes pending, 4 preflight failed (nothing changed), 5 halted with the
-failing node restored, 6 interrupted, 7 restore failed (operator action
-needed), 64 usage (bad flag, invalid inventory or plan). See docs/exit-codes.md.`,
+changes pending, 4 preflight failed (nothing changed), 5 halted: the failing
+node is as it was, or restored to a state of the run proven to start, 6
+interrupted, 7 operator action needed (even the original files did not start,
+or the final check failed), 64 usage (bad flag, invalid inventory or plan).
+See docs/exit-codes.md.`,
 		Example: `  kmsctl hsm enable-vault -i kms.yaml --dry-run --out plan.json
   kmsctl hsm enable-vault -i kms.yaml --plan plan.json
   kmsctl hsm enable-vault -i kms.yaml --yes -o json > run.jsonl
@@ -70,7 +71,7 @@ needed), 64 usage (bad flag, invalid inventory or plan). See docs/exit-codes.md.
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.nodeDeps = f.nodeDeps()
-			opts.Output, opts.Now, opts.StateDir = f.Global.Output, f.Now, stateDir()
+			opts.Output, opts.runDeps = f.Global.Output, f.runDeps()
 			opts.Confirm = f.IO.Confirm()
 			opts.Changed = changedFlags(c)
 			if runF != nil {
@@ -91,6 +92,7 @@ needed), 64 usage (bad flag, invalid inventory or plan). See docs/exit-codes.md.
 	fl.BoolVar(&opts.KeepLocalHSM, "keep-local-hsm", false, "stop after stage 1: keep MINIO_KMS_HSM_KEY on the nodes")
 	fl.BoolVar(&opts.KeepBackups, "keep-backups", false, "keep the backups that hold the HSM key (each is a copy of the key)")
 	fl.BoolVar(&opts.ForceUnlock, "force-unlock", false, "clear a stale lock left by a run that died (a fresh lock is never cleared)")
+	fl.BoolVar(&opts.NoPinAdmin, "no-pin-admin", false, "do not pin admin.identity to your API key's identity on nodes whose config has none: refuse them instead")
 	fl.BoolVar(&opts.SkipVaultCheck, "skip-vault-check", false, "skip the Vault checks of the preflight (not recommended)")
 	fl.DurationVar(&opts.Gate.Settle, "settle", opts.Gate.Settle, "how long a restarted unit must stay up with the same PID")
 	fl.DurationVar(&opts.Gate.Timeout, "gate-timeout", opts.Gate.Timeout, "how long a node may take to become healthy after a restart")
@@ -122,6 +124,9 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
 	}
 	defer sess.Close()
+	if !o.NoPinAdmin {
+		d.PinAdmin = apiIdentity(sess.apiKey)
+	}
 	if o.DryRun {
 		return runPlan(ctx, o, sess, d)
 	}
@@ -136,12 +141,13 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 	run := newRunID(o.Now())
 	sink, closeLog := o.eventSink(run)
 	defer closeLog()
-	host, _ := os.Hostname()
+	lock, dead := o.Lock()
 	mopts := migrate.Options{
-		Run: run, Desired: d, InventoryDigest: sess.inv.Digest(), Saved: saved, HasAPIKey: sess.apiKey != "",
+		Run: run, Desired: d, InventoryDigest: sess.inv.Digest(), Saved: saved, HasAPIKey: sess.apiKey != "", APIIdentity: apiIdentity(sess.apiKey),
 		Gate: o.Gate, KeepBackups: o.KeepBackups, ForceUnlock: o.ForceUnlock, Parallel: o.Parallel,
-		Lock: migrate.LockInfo{Operator: host, PID: os.Getpid()}, Events: sink, Now: o.Now,
+		Lock: lock, LockOwnerDead: dead, Events: sink,
 	}
+	o.clock(&mopts)
 	if !o.SkipVaultCheck {
 		mopts.Preflight = func(ctx context.Context) ([]string, error) {
 			return vaultPreflight(ctx, sess, d.Vault, o.Secrets, o.Parallel)
@@ -174,29 +180,30 @@ func (o *HSMEnableVaultOptions) confirm(ctx context.Context, sess *hsmSession, d
 	return nil
 }
 
-// rolloutExit maps the rollout's typed errors onto the documented exit codes
-// and tells the operator how to go on.
+// rolloutExit maps the rollout's typed outcome (the one the summary reports
+// too) onto the documented exit codes and tells the operator how to go on:
+// 5 only when the failing node is as it was or proven healthy in a state of
+// the run, 7 when it needs the operator.
 func rolloutExit(err error, run string) error {
-	var pe *migrate.PreflightError
-	var he *migrate.HaltError
-	var re *migrate.RestoreError
-	switch {
-	case err == nil:
+	o := migrate.OutcomeOf(err)
+	code := ExitFailed
+	switch o.Kind {
+	case migrate.OutcomeSuccess:
 		return nil
-	case errors.As(err, &pe):
+	case migrate.OutcomePreflight:
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
-	case errors.As(err, &re):
-		return &ExitError{Code: ExitRollbackFailed, Err: fmt.Errorf("run %s: %w", run, err)}
-	case errors.As(err, &he):
-		msg := fmt.Errorf("run %s: %w", run, err)
-		if he.Journal != "" {
-			msg = fmt.Errorf("%w\nlast journal lines of %s:\n%s", msg, he.Node, he.Journal)
-		}
-		return &ExitError{Code: ExitHaltedRestored, Err: msg}
-	case errors.Is(err, migrate.ErrInterrupted):
-		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("run %s: %w", run, err)}
+	case migrate.OutcomeHalted, migrate.OutcomeUnchanged:
+		code = ExitHaltedRestored
+	case migrate.OutcomeActionNeeded:
+		code = ExitRollbackFailed
+	case migrate.OutcomeInterrupted:
+		code = ExitInterrupted
 	}
-	return fmt.Errorf("run %s: %w", run, err)
+	msg := fmt.Errorf("run %s: %w", run, err)
+	if o.Journal != "" {
+		msg = fmt.Errorf("%w\nlast journal lines of %s:\n%s", msg, o.Node, o.Journal)
+	}
+	return &ExitError{Code: code, Err: msg}
 }
 
 // newRunID names a run: sortable time plus randomness, safe in file names.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kmsctl/kmsctl/migrate"
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
 const testSecret = "SECRET-ID-must-never-show"
@@ -35,13 +36,19 @@ func TestDryRunGolden(t *testing.T) {
 				t.Fatalf("--detailed-exitcode with changes pending: exit %d, want 2; stderr: %s", code, stderr)
 			}
 			golden(t, filepath.Join("testdata", "hsm_dry_run."+map[string]string{"table": "txt", "json": "json"}[format]), out)
-			for name, n := range s.dialer.nodes {
-				for _, argv := range n.ran {
-					if argv[0] == "systemctl" && argv[1] != "show" || argv[0] == "sh" {
+			for name, n := range s.nodes {
+				for _, c := range n.Calls() {
+					if c.Op != remotetest.OpRun {
+						continue
+					}
+					argv := c.Args
+					readOnlyCheck := argv[0] == "sh" && len(argv) > 2 && strings.HasPrefix(argv[2], "# kmsctl-filecheck")
+					if argv[0] == "systemctl" && argv[1] != "show" || argv[0] == "sh" && !readOnlyCheck || argv[0] == "rm" || argv[0] == "install" {
 						t.Errorf("%s: a dry run ran %v", name, argv)
 					}
 				}
 			}
+			s.noWrites(t)
 			saved := readFile(t, plan)
 			for where, text := range map[string]string{"stdout": out, "stderr": stderr, "plan": saved} {
 				if strings.Contains(text, testSecret) || strings.Contains(text, "hsm:aes256:") {
@@ -87,6 +94,9 @@ func TestRolloutExitCodes(t *testing.T) {
 		{&migrate.PreflightError{Err: context.Canceled}, ExitPreflightFailed},
 		{&migrate.HaltError{Node: "kms-1", Cause: context.Canceled, Restored: true}, ExitHaltedRestored},
 		{&migrate.RestoreError{Node: "kms-1", Cause: context.Canceled, Restore: context.Canceled}, ExitRollbackFailed},
+		// A restore that failed is never "halted, node restored".
+		{&migrate.HaltError{Node: "kms-1", Cause: context.Canceled, Restored: false}, ExitRollbackFailed},
+		{&migrate.HaltError{Node: "kms-1", Cause: context.Canceled, Unchanged: true}, ExitHaltedRestored},
 		{migrate.ErrInterrupted, ExitInterrupted},
 	}
 	for _, tt := range tests {

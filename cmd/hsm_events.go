@@ -13,18 +13,6 @@ import (
 	"github.com/kmsctl/kmsctl/render"
 )
 
-// stateDir is where run logs go: $XDG_STATE_HOME/kmsctl, else ~/.local/state/kmsctl.
-func stateDir() string {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "kmsctl")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "kmsctl-state")
-	}
-	return filepath.Join(home, ".local", "state", "kmsctl")
-}
-
 // eventSink sends every event to the live view (stderr, or JSON lines on
 // stdout with -o json) and to the run log. Events carry no secrets by
 // construction (see migrate.Event), so the log is safe to keep.

@@ -9,11 +9,15 @@ import (
 	"strings"
 
 	"github.com/kmsctl/kmsctl/migrate"
+	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/render"
 )
 
 // buildPlan reads every node and plans the migration; read-only.
 func buildPlan(ctx context.Context, sess *hsmSession, d migrate.Desired, parallel int) (*migrate.Plan, error) {
+	if err := migrate.CheckNodes(ctx, sess.targets, parallel); err != nil {
+		return nil, err
+	}
 	facts, err := migrate.GatherFacts(ctx, sess.targets, parallel)
 	if err != nil {
 		return nil, err
@@ -23,7 +27,12 @@ func buildPlan(ctx context.Context, sess *hsmSession, d migrate.Desired, paralle
 		return nil, err
 	}
 	plan.InventoryDigest = sess.inv.Digest()
-	if err := migrate.CheckHealth(facts, sess.apiKey != ""); err != nil {
+	warnings, err := migrate.CheckAdminIdentity(facts, sess.targets, apiIdentity(sess.apiKey), d)
+	plan.Warnings = append(plan.Warnings, warnings...)
+	if err != nil {
+		plan.Warnings = append(plan.Warnings, "an apply would stop at its preflight: "+strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if err := migrate.CheckHealth(facts, sess.targets, sess.apiKey != ""); err != nil {
 		plan.Warnings = append(plan.Warnings, "the cluster is not healthy now, an apply would stop at its preflight: "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return plan, nil
@@ -183,4 +192,17 @@ func indent(s, prefix string) string {
 		}
 	}
 	return b.String()
+}
+
+// apiIdentity is the identity of the operator's API key ("" without one or
+// when it does not parse: the admin check then says how to compute it).
+func apiIdentity(apiKey string) string {
+	if apiKey == "" {
+		return ""
+	}
+	id, err := kmsapi.APIKeyIdentity(apiKey)
+	if err != nil {
+		return ""
+	}
+	return id
 }

@@ -3,8 +3,6 @@ package cmd
 import (
 	"context"
 	"errors"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,9 +17,8 @@ type HSMRollbackOptions struct {
 	Yes         bool
 	ForceUnlock bool
 	Gate        migrate.GateOptions
-	StateDir    string
-	Now         func() time.Time
-	Confirm     func(question string) (bool, error)
+	runDeps
+	Confirm func(question string) (bool, error)
 }
 
 func newCmdHSMRollback(f *Factory, runF func(context.Context, *HSMRollbackOptions) error) *cobra.Command {
@@ -38,7 +35,7 @@ its run log.`,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			opts.nodeDeps = f.nodeDeps()
-			opts.Output, opts.Now, opts.StateDir, opts.Confirm = f.Global.Output, f.Now, stateDir(), f.IO.Confirm()
+			opts.Output, opts.runDeps, opts.Confirm = f.Global.Output, f.runDeps(), f.IO.Confirm()
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -71,10 +68,12 @@ func runHSMRollback(ctx context.Context, o *HSMRollbackOptions) error {
 	defer sess.Close()
 	sink, closeLog := newEventSink(o.IO, o.Output, o.StateDir, o.Run+"-rollback")
 	defer closeLog()
-	host, _ := os.Hostname()
-	_, err = migrate.Rollback(ctx, sess.targets, migrate.Options{
+	lock, dead := o.Lock()
+	mopts := migrate.Options{
 		Run: o.Run, HasAPIKey: sess.apiKey != "", Gate: o.Gate, ForceUnlock: o.ForceUnlock,
-		Lock: migrate.LockInfo{Operator: host, PID: os.Getpid()}, Events: sink, Now: o.Now,
-	})
+		Lock: lock, LockOwnerDead: dead, Events: sink,
+	}
+	o.clock(&mopts)
+	_, err = migrate.Rollback(ctx, sess.targets, mopts)
 	return rolloutExit(err, o.Run)
 }

@@ -59,8 +59,8 @@ func secretOnceScenario(t *testing.T) (*scenario, string, *vaultchecktest.FakeVa
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range s.dialer.nodes {
-		n.vault = u.Host
+	for _, n := range s.nodes {
+		n.ForwardTCP(u.Host, u.Host)
 	}
 	return s, e.inventory(t, ""), e.vault
 }

@@ -52,7 +52,7 @@ func openSession(ctx context.Context, d nodeDeps) (*hsmSession, error) {
 		s.targets = append(s.targets, &migrate.Target{
 			Name: n.Name, Node: s.conns[i], API: keyedAPI{api, s.apiKey != ""},
 			ConfigPath: n.Config, EnvPath: n.EnvFile, Unit: n.Unit, BackupDir: n.BackupDir,
-			Addrs: []string{n.Address, n.HostName},
+			Addrs: migrate.NodeAddrs(n.Name, n.Address, n.API, n.HostName), ConfigSet: n.ConfigSet, EnvSet: n.EnvFileSet,
 		})
 	}
 	return s, nil

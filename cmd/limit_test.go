@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/kmsctl/kmsctl/remote"
 )
 
 // TestStatusLimit: --limit probes only the named nodes; an unknown name is
 // a usage error before any connection.
 func TestStatusLimit(t *testing.T) {
 	s := newScenario()
-	s.dialer.targets = make(chan remote.Target, 8)
 	code, out, stderr := s.run(t, "--limit", "kms-3,kms-1", "-o", "json")
 	if code != ExitOK && code != ExitUnhealthy {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -22,14 +19,13 @@ func TestStatusLimit(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Nodes) != 2 || rep.Nodes[0].Name != "kms-1" || rep.Nodes[1].Name != "kms-3" || len(s.dialer.targets) != 2 {
-		t.Errorf("--limit kms-3,kms-1: %d nodes, %d dials", len(rep.Nodes), len(s.dialer.targets))
+	if len(rep.Nodes) != 2 || rep.Nodes[0].Name != "kms-1" || rep.Nodes[1].Name != "kms-3" || len(s.dialer.Targets()) != 2 {
+		t.Errorf("--limit kms-3,kms-1: %d nodes, %d dials", len(rep.Nodes), len(s.dialer.Targets()))
 	}
 	s = newScenario()
-	s.dialer.targets = make(chan remote.Target, 8)
 	code, _, stderr = s.run(t, "--limit", "kms-9")
-	if code != ExitUsage || len(s.dialer.targets) != 0 || !strings.Contains(stderr, "nodes: kms-1, kms-2, kms-3") {
-		t.Errorf("unknown --limit name: exit %d, %d dials, %q", code, len(s.dialer.targets), stderr)
+	if code != ExitUsage || len(s.dialer.Targets()) != 0 || !strings.Contains(stderr, "nodes: kms-1, kms-2, kms-3") {
+		t.Errorf("unknown --limit name: exit %d, %d dials, %q", code, len(s.dialer.Targets()), stderr)
 	}
 }
 
@@ -37,11 +33,10 @@ func TestStatusLimit(t *testing.T) {
 // connecting.
 func TestVaultCheckLimit(t *testing.T) {
 	s := newScenario()
-	s.dialer.targets = make(chan remote.Target, 8)
 	s.env["TEST_APPROLE_SECRET"] = testSecret
 	f, _, errOut := testFactory(s.dialer, s.apis, s.env)
 	code := Main(context.Background(), f, []string{"vault", "check", "-i", "testdata/hsm-inventory.yaml", "--limit", "kms-1,nope"})
-	if code != ExitUsage || len(s.dialer.targets) != 0 || !strings.Contains(errOut.String(), "--limit nope") {
-		t.Errorf("exit %d, %d dials, %q", code, len(s.dialer.targets), errOut)
+	if code != ExitUsage || len(s.dialer.Targets()) != 0 || !strings.Contains(errOut.String(), "--limit nope") {
+		t.Errorf("exit %d, %d dials, %q", code, len(s.dialer.Targets()), errOut)
 	}
 }

@@ -92,7 +92,7 @@ Unknown keys in the file are errors. Settings that weaken security
 		}
 	}
 	refuseUnknownSubcommands(root)
-	registerCompletions(root)
+	registerCompletions(root, f.Getenv)
 	return root
 }
 
@@ -159,7 +159,7 @@ func addGlobalFlags(fs *pflag.FlagSet) {
 func loadGlobals(v *viper.Viper, f *Factory, c *cobra.Command) error {
 	useSettings := needsConfig(c)
 	if useSettings {
-		if err := refuseWeakeningEnv(); err != nil {
+		if err := refuseWeakeningEnv(f.Getenv); err != nil {
 			return err
 		}
 		if err := mergeConfigFile(v, f); err != nil {

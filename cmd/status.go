@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate"
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/remote"
 )
@@ -101,11 +102,13 @@ func collectStatus(ctx context.Context, opts *StatusOptions, dialer remote.Diale
 	_ = remote.ForEach(probes, opts.Parallel, func(_ int, p *probe) error {
 		nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
-		start := time.Now()
-		probeNode(nctx, dialer, p)
-		if opts.Debugf != nil {
-			opts.Debugf("node %s: probed in %s", p.node.Name, time.Since(start).Round(time.Millisecond))
+		if opts.Debugf == nil {
+			probeNode(nctx, dialer, p)
+			return nil
 		}
+		start := opts.Now()
+		probeNode(nctx, dialer, p)
+		opts.Debugf("node %s: probed in %s", p.node.Name, opts.Now().Sub(start).Round(time.Millisecond))
 		return nil
 	})
 	return probes
@@ -128,12 +131,16 @@ func probeNode(ctx context.Context, dialer remote.Dialer, p *probe) {
 func assembleStatus(file string, now time.Time, nodes []inventory.Node, probes []*probe) *StatusReport {
 	rep := &StatusReport{Schema: statusSchema, Inventory: file, CheckedAt: now, Problems: []string{}, Warnings: []string{}}
 	views := make([]*kmsapi.ClusterStatus, len(probes))
+	addrs := make([]migrate.NodeAddr, len(probes))
+	records := make([]*migrate.HSMNames, len(probes))
 	for i, p := range probes {
 		judgeNode(&p.rep)
 		rep.Nodes = append(rep.Nodes, p.rep)
-		views[i] = p.cluster
+		views[i], records[i] = p.cluster, p.hsmRecord
+		addrs[i] = migrate.NodeAddr{Name: nodes[i].Name, Addrs: migrate.NodeAddrs(nodes[i].Name, nodes[i].Address, nodes[i].API, nodes[i].HostName, p.host)}
 	}
-	cv, problems := buildCluster(nodes, rep.Nodes, views)
+	cv, problems := buildCluster(addrs, rep.Nodes, views)
+	nameHSMs(rep.Nodes, records)
 	rep.Cluster = cv
 	rep.Problems = append(rep.Problems, problems...)
 	rep.Warnings = append(rep.Warnings, clusterWarnings(cv)...)

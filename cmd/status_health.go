@@ -2,14 +2,13 @@ package cmd
 
 import (
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate"
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // judgeNode lists what is wrong with one node from its own probes.
@@ -23,8 +22,8 @@ func judgeNode(r *NodeReport) {
 	}
 	if u := r.Unit; u.Error != "" {
 		r.Problems = append(r.Problems, "unit: "+u.Error)
-	} else if u.ActiveState != "active" {
-		r.Problems = append(r.Problems, fmt.Sprintf("unit %s is %s (%s)", u.Name, u.ActiveState, u.SubState))
+	} else if err := migrate.JudgeUnit(u.Name, systemd.UnitState{ActiveState: u.ActiveState, SubState: u.SubState, MainPID: u.MainPID, NRestarts: u.Restarts}); err != nil {
+		r.Problems = append(r.Problems, "unit "+err.Error())
 	}
 	r.Problems = append(r.Problems, fileProblems(r.Files)...)
 	switch a := r.API; {
@@ -57,7 +56,7 @@ func fileProblems(f *FilesReport) []string {
 
 // buildCluster maps the first available cluster view onto the inventory,
 // marks each node's membership and returns the cluster-wide problems.
-func buildCluster(nodes []inventory.Node, reps []NodeReport, views []*kmsapi.ClusterStatus) (*ClusterView, []string) {
+func buildCluster(nodes []migrate.NodeAddr, reps []NodeReport, views []*kmsapi.ClusterStatus) (*ClusterView, []string) {
 	src := slices.IndexFunc(views, func(v *kmsapi.ClusterStatus) bool { return v != nil })
 	if src < 0 {
 		return nil, nil
@@ -69,7 +68,7 @@ func buildCluster(nodes []inventory.Node, reps []NodeReport, views []*kmsapi.Clu
 	for _, id := range sortedIDs(cs.Up) {
 		st := cs.Up[id]
 		m := ClusterMember{ID: id, Host: st.Host, Role: st.Role, Version: st.Version, HSM: st.HSM, HSMActive: st.HSMActive}
-		if i := matchNode(nodes, st.Host); i >= 0 {
+		if i := migrate.MatchNode(nodes, st.Host); i >= 0 {
 			m.Node = nodes[i].Name
 			reps[i].Member = &MemberReport{ID: id, Role: st.Role, Leader: hasLeader && id == leaderID, HSM: orEmpty(st.HSM), HSMActive: orEmpty(st.HSMActive)}
 		}
@@ -83,7 +82,7 @@ func buildCluster(nodes []inventory.Node, reps []NodeReport, views []*kmsapi.Clu
 	}
 	for _, id := range sortedIDs(cs.Down) {
 		m := ClusterMember{ID: id, Host: cs.Down[id]}
-		if i := matchNode(nodes, m.Host); i >= 0 {
+		if i := migrate.MatchNode(nodes, m.Host); i >= 0 {
 			m.Node = nodes[i].Name
 		}
 		cv.Down = append(cv.Down, m)
@@ -103,7 +102,7 @@ func buildCluster(nodes []inventory.Node, reps []NodeReport, views []*kmsapi.Clu
 
 // leaderDisagreements reports nodes whose own view names another leader
 // than the reference view: the sign of a split cluster.
-func leaderDisagreements(nodes []inventory.Node, views []*kmsapi.ClusterStatus, ref *kmsapi.ClusterStatus) []string {
+func leaderDisagreements(nodes []migrate.NodeAddr, views []*kmsapi.ClusterStatus, ref *kmsapi.ClusterStatus) []string {
 	refID, refOK := ref.Leader()
 	var out []string
 	for i, v := range views {
@@ -123,33 +122,6 @@ func leaderName(v *kmsapi.ClusterStatus, id uint32, ok bool) string {
 		return "none"
 	}
 	return v.Up[id].Host
-}
-
-// matchNode finds the inventory node a cluster host ("10.0.0.11:7373")
-// belongs to: by address, name, or the host of a non-loopback api URL.
-func matchNode(nodes []inventory.Node, hostPort string) int {
-	h := hostOnly(hostPort)
-	for i, n := range nodes {
-		if strings.EqualFold(h, n.Address) || strings.EqualFold(h, n.Name) || strings.EqualFold(h, n.HostName) {
-			return i
-		}
-		if u, err := url.Parse(n.API); err == nil && strings.EqualFold(h, u.Hostname()) && !isLoopback(h) {
-			return i
-		}
-	}
-	return -1
-}
-
-func hostOnly(hostPort string) string {
-	if h, _, err := net.SplitHostPort(hostPort); err == nil {
-		return h
-	}
-	return hostPort
-}
-
-func isLoopback(h string) bool {
-	ip := net.ParseIP(h)
-	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func sortedIDs[V any](m map[uint32]V) []uint32 {
@@ -188,4 +160,32 @@ func clusterWarnings(cv *ClusterView) []string {
 		}
 	}
 	return out
+}
+
+// nameHSMs tells each member's local and external HSMs apart with the
+// rollout's rule (by difference, never by name: migrate.IdentifyHSMs),
+// using the node's run record when it has one. A node the rule cannot
+// settle says so instead of guessing.
+func nameHSMs(reps []NodeReport, records []*migrate.HSMNames) {
+	var views []migrate.HSMView
+	for i, r := range reps {
+		if r.Member == nil || r.Files == nil {
+			continue
+		}
+		views = append(views, migrate.HSMView{Node: r.Name, Active: r.Member.HSMActive,
+			VaultBlock: len(r.Files.VaultBlocks) > 0, LocalKey: r.Files.LocalKey, Recorded: records[i]})
+	}
+	names, _ := migrate.IdentifyHSMs(views)
+	for i := range reps {
+		m := reps[i].Member
+		if m == nil {
+			continue
+		}
+		n, ok := names[reps[i].Name]
+		if !ok {
+			m.HSMNote = "cannot tell which HSM is local: the node has both a Vault block and the local key, no kmsctl run recorded their names on it, and no other node has only one"
+			continue
+		}
+		m.LocalHSMs, m.ExternalHSMs = orEmpty(n.Local), orEmpty(n.Vault)
+	}
 }

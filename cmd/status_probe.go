@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/kmsctl/kmsctl/inventory"
+	"github.com/kmsctl/kmsctl/migrate"
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
 	"github.com/kmsctl/kmsctl/remote"
@@ -23,6 +24,11 @@ type probe struct {
 	rep    NodeReport
 	// cluster is this node's ClusterStatus (with an API key).
 	cluster *kmsapi.ClusterStatus
+	// host is the --host of the node's daemon options, for the matcher.
+	host string
+	// hsmRecord is the HSM names a kmsctl run recorded on the node, read
+	// only when its files alone cannot tell its HSMs apart.
+	hsmRecord *migrate.HSMNames
 }
 
 // run fills p.rep; it never fails: every problem becomes part of the report.
@@ -82,6 +88,9 @@ func (p *probe) files(ctx context.Context) {
 	go func() { defer wg.Done(); p.envFile(ctx, fr) }()
 	go func() { defer wg.Done(); p.configFile(ctx, fr) }()
 	wg.Wait()
+	if fr.LocalKey && len(fr.VaultBlocks) > 0 {
+		p.hsmRecord = migrate.LatestHSMRecord(ctx, p.conn, p.node.BackupDir)
+	}
 }
 
 // envFile fills the env-file half of fr.
@@ -96,6 +105,7 @@ func (p *probe) envFile(ctx context.Context, fr *FilesReport) {
 		if fr.LocalKey, err = envHasKey(env); err != nil {
 			fr.EnvError = p.msg(err)
 		}
+		p.host = migrate.DaemonHost(env)
 	}
 }
 

@@ -98,6 +98,13 @@ type MemberReport struct {
 	Leader    bool     `json:"leader"`
 	HSM       []string `json:"hsm"`
 	HSMActive []string `json:"hsm_active"`
+	// LocalHSMs and ExternalHSMs split hsm_active, as the product names
+	// them, into the HSMs configured before the Vault block and the ones it
+	// brought (told apart by difference, see migrate.IdentifyHSMs).
+	LocalHSMs    []string `json:"local_hsms,omitempty"`
+	ExternalHSMs []string `json:"external_hsms,omitempty"`
+	// HSMNote says why the HSMs could not be told apart.
+	HSMNote string `json:"hsm_note,omitempty"`
 }
 
 // ClusterView is the cluster as seen by one node, with members mapped to

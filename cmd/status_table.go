@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,7 +86,7 @@ func statusRow(n NodeReport, now time.Time) []string {
 		if m.Leader {
 			row[colRole] = "leader *"
 		}
-		row[colHSM] = strings.Join(m.HSM, ",")
+		row[colHSM] = hsmCell(m)
 	}
 	return row
 }
@@ -180,4 +181,22 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// hsmCell lists the node's sealed entries with the product's names, each
+// marked local or external as the rule by difference told them apart
+// ("?" when it could not).
+func hsmCell(m *MemberReport) string {
+	parts := make([]string, 0, len(m.HSM))
+	for _, h := range m.HSM {
+		kind := "?"
+		switch {
+		case slices.Contains(m.LocalHSMs, h):
+			kind = "local"
+		case slices.Contains(m.ExternalHSMs, h):
+			kind = "external"
+		}
+		parts = append(parts, h+" ("+kind+")")
+	}
+	return strings.Join(parts, ",")
 }

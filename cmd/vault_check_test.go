@@ -1,85 +1,33 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kmsctl/kmsctl/migrate/vaultcheck"
 	"github.com/kmsctl/kmsctl/migrate/vaultcheck/vaultchecktest"
 	"github.com/kmsctl/kmsctl/remote"
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
-
-// vcNode is a node for the vault check: DialTCP really dials (the fake
-// Vault on loopback) unless dialErr is set, as a node cut off from Vault.
-type vcNode struct {
-	name    string
-	dialErr error
-	files   map[string][]byte
-}
-
-func (n *vcNode) Name() string { return n.name }
-func (n *vcNode) Run(context.Context, remote.Command) (remote.Result, error) {
-	return remote.Result{}, errors.New("vault check must not run commands")
-}
-func (n *vcNode) ReadFile(_ context.Context, p string) ([]byte, remote.FileInfo, error) {
-	b, ok := n.files[p]
-	if !ok {
-		return nil, remote.FileInfo{}, fmt.Errorf("read %s: %w", p, fs.ErrNotExist)
-	}
-	return b, remote.FileInfo{Path: p, Mode: 0o600}, nil
-}
-func (n *vcNode) Stat(context.Context, string) (remote.FileInfo, error) {
-	return remote.FileInfo{}, fs.ErrNotExist
-}
-func (n *vcNode) WriteFileAtomic(context.Context, string, []byte, remote.WriteOptions) error {
-	return errors.New("vault check must not write files")
-}
-func (n *vcNode) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
-	if n.dialErr != nil {
-		return nil, n.dialErr
-	}
-	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-}
-func (n *vcNode) Close() error { return nil }
-
-// vcDialer hands out vcNodes; unreachable ones fail as SSH would. It
-// records which nodes were dialled.
-type vcDialer struct {
-	nodes       map[string]*vcNode
-	unreachable map[string]string
-	mu          sync.Mutex
-	dialled     []string
-}
-
-func (d *vcDialer) Dial(_ context.Context, t remote.Target) (remote.Node, error) {
-	d.mu.Lock()
-	d.dialled = append(d.dialled, t.Name)
-	d.mu.Unlock()
-	if msg, ok := d.unreachable[t.Name]; ok {
-		return nil, errors.New(msg)
-	}
-	return d.nodes[t.Name], nil
-}
 
 // vcEnv is one vault check run: a fake Vault, three nodes, an inventory.
 type vcEnv struct {
 	t      *testing.T
 	vault  *vaultchecktest.FakeVault
-	dialer *vcDialer
-	dir    string
-	env    map[string]string
+	dialer *remotetest.Dialer
+	// nodes reach the fake Vault through their tunnel and hold a
+	// Kubernetes service account token.
+	nodes map[string]*remotetest.Node
+	dir   string
+	env   map[string]string
 	// login is the inventory's approle or kubernetes mapping (YAML, indented by 4).
 	login string
 }
@@ -89,9 +37,17 @@ const k8sTokenPath = "/etc/minkms/k8s-token"
 func newVCEnv(t *testing.T) *vcEnv {
 	t.Helper()
 	e := &vcEnv{t: t, vault: vaultchecktest.New(t), dir: t.TempDir(), env: map[string]string{},
-		dialer: &vcDialer{nodes: map[string]*vcNode{}, unreachable: map[string]string{}}}
-	for _, n := range []string{"kms-1", "kms-2", "kms-3"} {
-		e.dialer.nodes[n] = &vcNode{name: n, files: map[string][]byte{k8sTokenPath: []byte(vaultchecktest.JWT + "\n")}}
+		dialer: remotetest.NewDialer(), nodes: map[string]*remotetest.Node{}}
+	u, err := url.Parse(e.vault.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"kms-1", "kms-2", "kms-3"} {
+		n := remotetest.NewNode(name)
+		n.SetFile(k8sTokenPath, remotetest.File{Data: []byte(vaultchecktest.JWT + "\n"), Mode: 0o600})
+		n.ForwardTCP(u.Host, u.Host)
+		e.nodes[name] = n
+		e.dialer.Add(n)
 	}
 	ca, err := os.ReadFile(e.vault.WriteCA(t))
 	if err != nil {
@@ -138,7 +94,29 @@ func (e *vcEnv) run(t *testing.T, inv string, args ...string) (int, string, stri
 	f, out, errOut := testFactory(nil, nil, e.env)
 	f.Dialer = func(DialerOptions) (remote.Dialer, error) { return e.dialer, nil }
 	code := Main(context.Background(), f, append([]string{"vault", "check", "-i", inv}, args...))
+	for name, n := range e.nodes {
+		for _, c := range n.Calls() {
+			if c.Op == remotetest.OpRun || c.Op == remotetest.OpWriteFileAtomic {
+				t.Errorf("%s: the vault check must only read and dial, it called %s %q %s", name, c.Op, c.Args, c.Path)
+			}
+		}
+	}
 	return code, out.String(), errOut.String()
+}
+
+// dialled returns the nodes the run connected to, sorted, comma separated.
+func (e *vcEnv) dialled() string {
+	var names []string
+	for _, t := range e.dialer.Targets() {
+		names = append(names, t.Name)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+// unreachable makes SSH connections to node fail with msg.
+func (e *vcEnv) unreachable(node, msg string) {
+	e.dialer.Fail(remotetest.Fault{Match: node, Err: dialFailure(msg)})
 }
 
 // normalize replaces the fake Vault's random port by as many X, so the
@@ -159,8 +137,8 @@ func TestVaultCheckGolden(t *testing.T) {
 		{name: "pass", wantCode: ExitOK},
 		{name: "nohmac", setup: func(e *vcEnv) { delete(e.vault.Caps, "transit/hmac/"+vaultchecktest.Key) }, wantCode: ExitUnhealthy},
 		{name: "nodes_cut_off", setup: func(e *vcEnv) {
-			e.dialer.nodes["kms-2"].dialErr = errors.New("ssh: rejected: connect failed (No route to host)")
-			e.dialer.unreachable["kms-3"] = "dial tcp 10.213.0.13:22: connect: connection refused"
+			e.nodes["kms-2"].Fail(remotetest.Fault{Op: remotetest.OpDialTCP, Err: errors.New("ssh: rejected: connect failed (No route to host)")})
+			e.unreachable("kms-3", "dial tcp 10.213.0.13:22: connect: connection refused")
 		}, wantCode: ExitUnhealthy},
 		{name: "wrong_secret", setup: func(e *vcEnv) { e.vault.SecretID = "another-secret-id" }, wantCode: ExitUnhealthy},
 		{name: "namespace_oss", transit: "      namespace: ns1\n", wantCode: ExitOK},
@@ -267,7 +245,7 @@ func TestVaultCheckCredentials(t *testing.T) {
 		{name: "jwt, skip nodes dials the first only", setup: k8s(""), args: []string{"--skip-nodes"}, wantCode: ExitOK, wantDialled: "kms-1"},
 		{name: "jwt from the next node when the first is down", setup: func(e *vcEnv) {
 			k8s("")(e)
-			e.dialer.unreachable["kms-1"] = "dial tcp 10.213.0.11:22: i/o timeout"
+			e.unreachable("kms-1", "dial tcp 10.213.0.11:22: i/o timeout")
 		}, wantCode: ExitUnhealthy, wantDialled: "kms-1,kms-2,kms-3"},
 		{name: "jwt file local", setup: func(e *vcEnv) {
 			e.write("jwt", vaultchecktest.JWT+"\n")
@@ -275,11 +253,11 @@ func TestVaultCheckCredentials(t *testing.T) {
 		}, args: []string{"--skip-nodes"}, wantCode: ExitOK, wantDialled: ""},
 		{name: "jwt, skip nodes, first node down", setup: func(e *vcEnv) {
 			k8s("")(e)
-			e.dialer.unreachable["kms-1"] = "dial tcp 10.213.0.11:22: i/o timeout"
-		}, args: []string{"--skip-nodes"}, wantCode: ExitFailed, wantErr: "on node kms-1: node kms-1: no SSH connection: dial tcp 10.213.0.11:22: i/o timeout"},
+			e.unreachable("kms-1", "dial tcp 10.213.0.11:22: i/o timeout")
+		}, args: []string{"--skip-nodes"}, wantCode: ExitFailed, wantErr: "on node kms-1: node kms-1: no SSH connection: cannot connect to 10.213.0.11:22: timed out (i/o timeout)"},
 		{name: "jwt missing on the node", setup: func(e *vcEnv) {
 			k8s("")(e)
-			delete(e.dialer.nodes["kms-1"].files, k8sTokenPath)
+			e.nodes["kms-1"].RemoveFile(k8sTokenPath)
 		}, wantCode: ExitFailed, wantErr: "read " + k8sTokenPath + " on node kms-1"},
 	}
 	for _, tt := range tests {
@@ -301,9 +279,7 @@ func TestVaultCheckCredentials(t *testing.T) {
 			if login := checkStatus(t, stdout, "vault.login"); login != "pass" {
 				t.Errorf("vault.login = %q, want pass", login)
 			}
-			dialled := append([]string(nil), e.dialer.dialled...)
-			slices.Sort(dialled)
-			if got := strings.Join(dialled, ","); got != tt.wantDialled {
+			if got := e.dialled(); got != tt.wantDialled {
 				t.Errorf("dialled %q, want %q", got, tt.wantDialled)
 			}
 		})
@@ -364,8 +340,8 @@ func TestVaultCheckTableFixes(t *testing.T) {
 		{ID: "vault.namespace", Title: "Vault namespaces", Status: vaultcheck.Warn, Message: "ignored", Fix: "remove namespace"},
 		{ID: "transit.key", Title: "type", Status: vaultcheck.Skip, Message: "skipped: not readable", Fix: "never shown"},
 	}}
-	var out bytes.Buffer
-	if err := writeVaultCheck(&IOStreams{Out: &out}, outputTable, rep); err != nil {
+	io, _, out, _ := NewTestIOStreams()
+	if err := writeVaultCheck(io, outputTable, rep); err != nil {
 		t.Fatal(err)
 	}
 	want := `

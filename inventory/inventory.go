@@ -75,6 +75,11 @@ type Settings struct {
 	// VaultBlock is the spelling of the Vault HSM block; empty means detect
 	// the node's own spelling and keep it.
 	VaultBlock string `json:"vault_block,omitempty"`
+	// ConfigSet and EnvFileSet say the inventory names these paths itself
+	// (not the defaults): a unit that uses other paths is then refused
+	// rather than followed.
+	ConfigSet  bool `json:"-"`
+	EnvFileSet bool `json:"-"`
 }
 
 // Node is one key manager node with every default applied.
@@ -236,6 +241,8 @@ func (inv *Inventory) resolveNode(rn rawNode) Node {
 			APIServerName: st.apiServerName.v,
 			BackupDir:     orDefault(st.backupDir.v, DefaultBackupDir),
 			VaultBlock:    st.vaultBlock.v,
+			ConfigSet:     st.config.set,
+			EnvFileSet:    st.envFile.set,
 		},
 	}
 }

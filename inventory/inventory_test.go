@@ -28,7 +28,7 @@ func TestParseValid(t *testing.T) {
 		SSH: SSH{User: "kmsadmin", Port: 2222, IdentityFile: filepath.Join(home, ".ssh/id_ed25519"),
 			KnownHosts: filepath.Join(home, ".ssh/known_hosts"), Sudo: true,
 			Explicit: Explicit{User: true, Port: true, IdentityFile: true, KnownHosts: true}},
-		Settings: Settings{Config: DefaultConfig, EnvFile: DefaultEnvFile, Unit: DefaultUnit, API: DefaultAPI, BackupDir: DefaultBackupDir},
+		Settings: Settings{Config: DefaultConfig, EnvFile: DefaultEnvFile, Unit: DefaultUnit, API: DefaultAPI, BackupDir: DefaultBackupDir, ConfigSet: true, EnvFileSet: true},
 	}
 	if n != want {
 		t.Errorf("node 3 =\n%+v\nwant\n%+v", n, want)

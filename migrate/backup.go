@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type Manifest struct {
 	Run     string        `json:"run"`
 	Node    string        `json:"node"`
 	Entries []BackupEntry `json:"entries"`
+	// HSMs records the node's HSM names as the run told them apart, so a
+	// later run (or `kmsctl status`) need not guess which one is local.
+	HSMs *HSMNames `json:"hsms,omitempty"`
 }
 
 // RunBackupDir is the per-run directory, named with the run id.
@@ -43,8 +47,9 @@ func backupName(p string) string {
 
 // Backup saves data (the current content of p) as root-only 0600 and
 // records it in the run's manifest on that node. A file already backed up in
-// this run keeps its first copy: that is the original.
-func Backup(ctx context.Context, n remote.Node, base, run, p string, data []byte, info remote.FileInfo, holdsKey bool, now time.Time) (BackupEntry, error) {
+// this run keeps its first copy: that is the original. names (may be nil)
+// are the node's HSM names, recorded in the manifest.
+func Backup(ctx context.Context, n remote.Node, base, run, p string, data []byte, info remote.FileInfo, holdsKey bool, now time.Time, names *HSMNames) (BackupEntry, error) {
 	dir := RunBackupDir(base, run)
 	m, err := ReadManifest(ctx, n, base, run)
 	if err != nil {
@@ -64,6 +69,9 @@ func Backup(ctx context.Context, n remote.Node, base, run, p string, data []byte
 	}
 	m.Run, m.Node = run, n.Name()
 	m.Entries = append(m.Entries, e)
+	if names != nil {
+		m.HSMs = names
+	}
 	return e, writeManifest(ctx, n, dir, m)
 }
 
@@ -142,4 +150,22 @@ func ListRuns(ctx context.Context, n remote.Node, base string) ([]string, error)
 		return nil, fmt.Errorf("node %s: list backups: exit %d: %s", n.Name(), res.ExitCode, res.StderrLine())
 	}
 	return strings.Fields(string(res.Stdout)), nil
+}
+
+// LatestHSMRecord returns the HSM names the newest run recorded on the node,
+// or nil when no run did (or the backups cannot be read: the caller then
+// says it cannot tell rather than guess).
+func LatestHSMRecord(ctx context.Context, n remote.Node, base string) *HSMNames {
+	runs, err := ListRuns(ctx, n, base)
+	if err != nil {
+		return nil
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(runs)))
+	for _, run := range runs {
+		m, err := ReadManifest(ctx, n, base, run)
+		if err == nil && m.HSMs != nil && len(m.HSMs.Local) > 0 {
+			return m.HSMs
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
@@ -19,7 +20,11 @@ type Target struct {
 	EnvPath    string
 	Unit       string
 	BackupDir  string
-	// Addrs identify the node in the key manager's cluster view.
+	// ConfigSet and EnvSet: the inventory names these paths itself, so a
+	// unit that uses others is refused (ResolveUnitFiles).
+	ConfigSet, EnvSet bool
+	// Addrs identify the node in the key manager's cluster view (see
+	// NodeAddrs); GatherFacts adds the --host of the node's daemon options.
 	Addrs []string
 }
 
@@ -62,6 +67,9 @@ func gatherOne(ctx context.Context, t *Target) (Facts, error) {
 		return f, fmt.Errorf("node %s: read %s: %w", t.Name, t.EnvPath, err)
 	default:
 		f.Files.Env, f.EnvInfo = env, einfo
+		if h := DaemonHost(env); h != "" && !slices.Contains(t.Addrs, h) {
+			t.Addrs = append(t.Addrs, h)
+		}
 	}
 	if f.Unit, err = systemd.ReadUnit(ctx, t.Node, t.Unit); err != nil {
 		return f, err
@@ -76,13 +84,14 @@ func gatherOne(ctx context.Context, t *Target) (Facts, error) {
 	return f, nil
 }
 
-// CheckHealth is the preflight's cluster judgement: every unit running and
-// ready, and with an API key a leader and no node down.
-func CheckHealth(facts []Facts, hasAPIKey bool) error {
+// CheckHealth is the preflight's cluster judgement, with the gate's rules
+// (health.go): every unit running and ready, and with an API key each
+// node's view healthy and the node itself in it.
+func CheckHealth(facts []Facts, targets []*Target, hasAPIKey bool) error {
 	var errs []error
-	for _, f := range facts {
-		if !f.Unit.Running() {
-			errs = append(errs, fmt.Errorf("node %s: unit is %s", f.Name, f.Unit))
+	for i, f := range facts {
+		if err := JudgeUnit("unit", f.Unit); err != nil {
+			errs = append(errs, fmt.Errorf("node %s: %w", f.Name, err))
 		}
 		if f.ReadyErr != nil {
 			errs = append(errs, fmt.Errorf("node %s: not ready: %w", f.Name, f.ReadyErr))
@@ -94,11 +103,8 @@ func CheckHealth(facts []Facts, hasAPIKey bool) error {
 			errs = append(errs, fmt.Errorf("node %s: cluster status: %w", f.Name, f.ClusterErr))
 			continue
 		}
-		if len(f.Cluster.Down) > 0 {
-			errs = append(errs, fmt.Errorf("node %s sees nodes down: %s", f.Name, formatDown(f.Cluster.Down)))
-		}
-		if _, ok := leaderOf(f.Cluster); !ok {
-			errs = append(errs, fmt.Errorf("node %s sees no leader", f.Name))
+		if _, err := JudgeCluster(f.Cluster, targets[i].Addrs, Want{}, nil); err != nil {
+			errs = append(errs, fmt.Errorf("node %s: %w", f.Name, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -58,12 +59,22 @@ var DefaultGate = GateOptions{Settle: 5 * time.Second, Timeout: 2 * time.Minute,
 
 // Want is what a gate expects of a node beyond "up and ready".
 type Want struct {
-	// VaultEntry: the node lists a Vault HSM with a sealed root key entry.
+	// VaultEntry: an HSM that was not configured before the change (the
+	// Vault HSM, by difference) is configured and has a sealed root key
+	// entry on the node.
 	VaultEntry bool
-	// NoLocalHSM: the node no longer has the local HSM configured.
+	// NoLocalHSM: none of the HSMs configured before the change is still
+	// configured on the node.
 	NoLocalHSM bool
 	// ClusterSize is the number of nodes that must be up (0: skip).
 	ClusterSize int
+	// PeersDown accepts other nodes down in the node's view.
+	PeersDown bool
+	// StartOnly proves only that the node starts: unit up through the
+	// settle period and its API live. A restore rung wants this: whether
+	// the node can rejoin its peers also depends on them (and on Vault),
+	// and is reported after the restore rather than failing it.
+	StartOnly bool
 	// Steady skips the settle period: the node was not just restarted, so
 	// one passing round of probes is enough (checks between the stages and
 	// at the end).
@@ -85,16 +96,19 @@ func (e *GateError) Unwrap() error { return e.Err }
 
 // Gate waits until the node is healthy: unit running and stable through the
 // settle period, live and ready, and (with an API key) back in a cluster with
-// a leader, every node up, and the HSM entries wanted.
+// a leader, every node up, and the HSM entries wanted. A passing gate records
+// the node's main PID and restart count for the unexpected-restart watch.
 func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 	g := r.opts.Gate
 	ctx, cancel := context.WithTimeout(ctx, g.Timeout)
 	defer cancel()
 	last := &GateError{Node: t.Name, Probe: "unit", Err: errors.New("not checked yet")}
-	began, wait, seen := time.Now(), time.Duration(0), false
+	began, wait, seen := r.opts.Now(), time.Duration(0), false
+	deadline := began.Add(g.Timeout) // on the run's clock; ctx bounds real time too
 	for {
-		err := r.probe(ctx, t, want)
+		u, err := r.probe(ctx, t, want)
 		if err == nil {
+			r.watchPassed(t.Name, u)
 			return nil
 		}
 		if ctx.Err() != nil && seen {
@@ -110,64 +124,69 @@ func (r *runner) gate(ctx context.Context, t *Target, want Want) error {
 		if p := (*permanent)(nil); errors.As(err, &p) {
 			return last
 		}
-		wait = nextWait(time.Since(began), wait, g.Poll)
+		wait = nextWait(r.opts.Now().Sub(began), wait, g.Poll)
 		select {
 		case <-ctx.Done():
 			return last
-		case <-time.After(wait):
+		case <-r.opts.After(wait):
+		}
+		if !r.opts.Now().Before(deadline) {
+			return last
 		}
 	}
 }
 
-// probe runs one full round of the gate's checks.
-func (r *runner) probe(ctx context.Context, t *Target, want Want) error {
+// probe runs one full round of the gate's checks, each judged by the rules
+// in health.go, and returns the unit state it saw.
+func (r *runner) probe(ctx context.Context, t *Target, want Want) (systemd.UnitState, error) {
 	fail := func(probe string, err error) error { return &GateError{Node: t.Name, Probe: probe, Err: err} }
 	u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
 	if err != nil {
-		return fail("unit", err)
+		return u, fail("unit", err)
 	}
-	if !u.Running() {
-		err := fail("unit", fmt.Errorf("%s is %s, restarts %d", t.Unit, u, u.NRestarts))
-		if u.ActiveState == "failed" {
-			// systemd gave up on the unit (e.g. start-limit-hit): waiting
-			// longer cannot help, fail the gate now.
-			return &permanent{err}
+	if err := JudgeUnit(t.Unit, u); err != nil {
+		return u, fail("unit", err)
+	}
+	if !want.StartOnly {
+		if err := t.API.Ready(ctx); err != nil {
+			return u, fail("ready", err)
 		}
-		return err
-	}
-	if err := t.API.Ready(ctx); err != nil {
-		return fail("ready", err)
 	}
 	if !want.Steady {
 		if err := r.settle(ctx, t, u); err != nil {
-			return fail("settle", err)
+			return u, fail("settle", err)
 		}
 	}
 	if err := t.API.Live(ctx); err != nil {
-		return fail("live", err)
+		return u, fail("live", err)
 	}
-	if !r.opts.HasAPIKey {
-		return nil
+	if !r.opts.HasAPIKey || want.StartOnly {
+		return u, nil
 	}
 	cs, err := t.API.ClusterStatus(ctx)
 	if err != nil {
-		return fail("cluster", err)
+		return u, fail("cluster", err)
 	}
-	if err := checkCluster(cs, t, want); err != nil {
-		return fail("cluster", err)
+	names := r.hsmNames(t.Name)
+	self, err := JudgeCluster(cs, t.Addrs, want, names)
+	if err != nil {
+		return u, fail("cluster", err)
 	}
-	return nil
+	if want.VaultEntry && names != nil {
+		r.learnVault(t.Name, vaultAdded(self.HSMActive, names.Local))
+	}
+	return u, nil
 }
 
 // settle watches the unit for the settle period: same main PID, same restart
 // count, still running.
 func (r *runner) settle(ctx context.Context, t *Target, first systemd.UnitState) error {
-	deadline := time.Now().Add(r.opts.Gate.Settle)
-	for time.Now().Before(deadline) {
+	deadline := r.opts.Now().Add(r.opts.Gate.Settle)
+	for r.opts.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(r.opts.Gate.Poll):
+		case <-r.opts.After(r.opts.Gate.Poll):
 		}
 		u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
 		if err != nil {
@@ -185,52 +204,11 @@ type permanent struct{ error }
 
 func (p *permanent) Unwrap() error { return p.error }
 
-// checkCluster applies a gate's cluster expectations to one node's view.
-func checkCluster(cs *kmsapi.ClusterStatus, t *Target, want Want) error {
-	if len(cs.Down) > 0 {
-		return fmt.Errorf("nodes down: %s", formatDown(cs.Down))
-	}
-	if want.ClusterSize > 0 && len(cs.Up) < want.ClusterSize {
-		return fmt.Errorf("%d of %d nodes up", len(cs.Up), want.ClusterSize)
-	}
-	if _, ok := leaderOf(cs); !ok {
-		return errors.New("no leader")
-	}
-	self, ok := findNode(cs, t.Addrs)
-	if !ok {
-		return fmt.Errorf("node not found in the cluster view (addresses %s)", strings.Join(t.Addrs, ", "))
-	}
-	if want.VaultEntry && !hasVault(self.HSM) {
-		return fmt.Errorf("no Vault HSM entry yet (hsm: %s)", strings.Join(self.HSM, ", "))
-	}
-	if want.NoLocalHSM && hasNonVault(self.HSMActive) {
-		return fmt.Errorf("the local HSM is still configured (hsm_active: %s)", strings.Join(self.HSMActive, ", "))
-	}
-	return nil
-}
-
-func hasVault(names []string) bool {
-	for _, n := range names {
-		if kmsapi.IsVaultHSM(n) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasNonVault(names []string) bool {
-	for _, n := range names {
-		if !kmsapi.IsVaultHSM(n) {
-			return true
-		}
-	}
-	return false
-}
-
 func formatDown(down map[uint32]string) string {
 	parts := make([]string, 0, len(down))
 	for id, addr := range down {
 		parts = append(parts, fmt.Sprintf("%d (%s)", id, addr))
 	}
+	sort.Strings(parts)
 	return strings.Join(parts, ", ")
 }

@@ -22,9 +22,12 @@ const (
 // LockInfo is the content of a node's lock file: enough for an operator to
 // find the run that holds it.
 type LockInfo struct {
-	Run       string    `json:"run"`
-	Operator  string    `json:"operator_host"`
-	PID       int       `json:"pid"`
+	Run      string `json:"run"`
+	Operator string `json:"operator_host"`
+	PID      int    `json:"pid"`
+	// ProcStart identifies the process beyond its PID (on Linux the start
+	// time in /proc/<pid>/stat), so a reused PID is not taken for the run.
+	ProcStart string    `json:"proc_start,omitempty"`
 	Started   time.Time `json:"started"`
 	Refreshed time.Time `json:"refreshed"`
 }
@@ -36,6 +39,12 @@ type LockError struct {
 	Owner LockInfo
 	Stale bool
 }
+
+// LockOwnerDead tells whether a lock's owner is a run that died on this
+// operator host: same host, and its process is gone (or its PID now belongs
+// to another process). Such a lock is stale at once. Locks of other hosts
+// keep the refresh-age rule.
+type LockOwnerDead func(owner LockInfo) bool
 
 // Error names the owner, so the operator can find the other run.
 func (e *LockError) Error() string {
@@ -55,29 +64,35 @@ func LockPath(unit string) string {
 }
 
 // AcquireLock creates the lock file exclusively (set -C: the shell's O_EXCL).
-// With force, a stale lock is removed first; a fresh one is never stolen.
-func AcquireLock(ctx context.Context, n remote.Node, path string, info LockInfo, force bool, now time.Time) error {
+// With force, a stale lock is removed first; a fresh one is never stolen. A
+// lock whose owner dead reports as a dead run of this host is taken over
+// without force (dead may be nil). A lock taken over is returned, so the
+// run can report it.
+func AcquireLock(ctx context.Context, n remote.Node, path string, info LockInfo, force bool, now time.Time, dead LockOwnerDead) (*LockInfo, error) {
+	var replaced *LockInfo
 	for attempt := 0; attempt < 2; attempt++ {
 		ok, err := createExclusive(ctx, n, path, info)
 		if err != nil || ok {
-			return err
+			return replaced, err
 		}
 		owner, err := ReadLock(ctx, n, path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // released between our two calls
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		stale := now.Sub(owner.Refreshed) > LockStaleAfter
-		if !force || !stale {
-			return &LockError{Node: n.Name(), Path: path, Owner: owner, Stale: stale}
+		gone := dead != nil && dead(owner)
+		stale := gone || now.Sub(owner.Refreshed) > LockStaleAfter
+		if !(force || gone) || !stale {
+			return nil, &LockError{Node: n.Name(), Path: path, Owner: owner, Stale: stale}
 		}
 		if err := removeLock(ctx, n, path); err != nil {
-			return err
+			return nil, err
 		}
+		replaced = &owner
 	}
-	return fmt.Errorf("node %s: lock %s: could not be taken", n.Name(), path)
+	return nil, fmt.Errorf("node %s: lock %s: could not be taken", n.Name(), path)
 }
 
 func createExclusive(ctx context.Context, n remote.Node, path string, info LockInfo) (bool, error) {

@@ -7,12 +7,35 @@ import (
 	"time"
 )
 
+// withLocks is the one lock discipline of apply and rollback: take every
+// node's lock (or none), refresh them while fn runs, release them after.
+// Started is set once; refreshes only move Refreshed.
+func (r *runner) withLocks(ctx context.Context, fn func(context.Context) error) error {
+	info := r.opts.Lock
+	info.Run = r.opts.Run
+	if info.Started.IsZero() {
+		info.Started = r.opts.Now().UTC()
+	}
+	info.Refreshed = info.Started
+	if err := r.lockAll(ctx, info); err != nil {
+		return &PreflightError{Err: err}
+	}
+	defer r.unlockAll()
+	stop := r.keepLocks(ctx, info)
+	defer stop()
+	return fn(ctx)
+}
+
 // lockAll takes every node's lock, or none: on failure the ones taken are released.
-func (r *runner) lockAll(ctx context.Context) error {
-	info := r.lockInfo()
+func (r *runner) lockAll(ctx context.Context, info LockInfo) error {
 	var taken []*Target
 	for _, t := range r.targets {
-		if err := AcquireLock(ctx, t.Node, LockPath(t.Unit), info, r.opts.ForceUnlock, r.opts.Now()); err != nil {
+		old, err := AcquireLock(ctx, t.Node, LockPath(t.Unit), info, r.opts.ForceUnlock, r.opts.Now(), r.opts.LockOwnerDead)
+		if old != nil {
+			r.emit(Event{Phase: PhasePreflight, Node: t.Name, Step: "lock", Result: ResultWarn,
+				Message: fmt.Sprintf("took over the stale lock of run %s (host %s, pid %d, no longer running)", old.Run, old.Operator, old.PID)})
+		}
+		if err != nil {
 			for _, u := range taken {
 				_ = ReleaseLock(context.WithoutCancel(ctx), u.Node, LockPath(u.Unit), r.opts.Run)
 			}
@@ -24,28 +47,19 @@ func (r *runner) lockAll(ctx context.Context) error {
 	return nil
 }
 
-func (r *runner) lockInfo() LockInfo {
-	info := r.opts.Lock
-	info.Run = r.opts.Run
-	if info.Started.IsZero() {
-		info.Started = r.opts.Now().UTC()
-	}
-	info.Refreshed = r.opts.Now().UTC()
-	return info
-}
-
-// keepLocks refreshes the locks until the returned stop is called.
-func (r *runner) keepLocks(ctx context.Context) (stop func()) {
+// keepLocks refreshes the locks every LockRefresh (on the run's clock)
+// until the returned stop is called.
+func (r *runner) keepLocks(ctx context.Context, info LockInfo) (stop func()) {
 	done := make(chan struct{})
+	tick, stopTick := r.opts.ticker(LockRefresh)
 	go func() {
-		tick := time.NewTicker(LockRefresh)
-		defer tick.Stop()
+		defer stopTick()
 		for {
 			select {
 			case <-done:
 				return
-			case <-tick.C:
-				info := r.lockInfo()
+			case <-tick:
+				info.Refreshed = r.opts.Now().UTC()
 				for _, t := range r.targets {
 					_ = RefreshLock(context.WithoutCancel(ctx), t.Node, LockPath(t.Unit), info)
 				}
@@ -53,6 +67,15 @@ func (r *runner) keepLocks(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() { close(done) }
+}
+
+// ticker is Options.Tick or a real ticker.
+func (o Options) ticker(d time.Duration) (<-chan time.Time, func()) {
+	if o.Tick != nil {
+		return o.Tick(d)
+	}
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // unlockAll releases the locks, even after an interrupt.

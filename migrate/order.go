@@ -2,7 +2,11 @@ package migrate
 
 import (
 	"net"
+	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/kmsctl/kmsctl/migrate/envfile"
 )
 
 // OrderSource says where a restart order came from, so the plan can tell the
@@ -51,10 +55,8 @@ func RestartOrder(nodes []NodeAddr, leaderHost string) ([]string, OrderSource, s
 
 // matchHost returns the name of the node one of whose addresses is host.
 func matchHost(nodes []NodeAddr, host string) string {
-	for _, n := range nodes {
-		if anySameHost(n.Addrs, host) {
-			return n.Name
-		}
+	if i := MatchNode(nodes, host); i >= 0 {
+		return nodes[i].Name
 	}
 	return ""
 }
@@ -77,4 +79,65 @@ func hostOnly(hostport string) string {
 		return h
 	}
 	return strings.Trim(hostport, "[]")
+}
+
+// NodeAddrs lists every name the key manager's cluster view may use for a
+// node: its inventory name, its address, the host of its API URL (unless
+// loopback: every node's tunnel ends there) and the --host of its daemon
+// options. Empty parts are left out.
+func NodeAddrs(name, address, apiURL string, hosts ...string) []string {
+	out := []string{}
+	for _, a := range append([]string{name, address, apiHost(apiURL)}, hosts...) {
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func apiHost(apiURL string) string {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return ""
+	}
+	h := u.Hostname()
+	if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return ""
+	}
+	return h
+}
+
+// MatchNode is kmsctl's one node matcher: the index of the node one of
+// whose addresses names the same host as hostPort (ports and case
+// ignored), or -1. The gate, the restart order and `kmsctl status` use it.
+func MatchNode(nodes []NodeAddr, hostPort string) int {
+	for i, n := range nodes {
+		if anySameHost(n.Addrs, hostPort) {
+			return i
+		}
+	}
+	return -1
+}
+
+// DaemonHost returns the --host value of the daemon's options
+// (MINIO_KMS_OPTS in its env file), "" when not set.
+func DaemonHost(env []byte) string {
+	opts, ok, err := envfile.Value(env, "MINIO_KMS_OPTS")
+	if err != nil || !ok {
+		return ""
+	}
+	return optionValue(strings.Fields(opts), "--host")
+}
+
+// optionValue finds "--name value" or "--name=value" in args.
+func optionValue(args []string, name string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+		if a == name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }

@@ -34,6 +34,11 @@ type Desired struct {
 	Prefer       configedit.BlockPath
 	KeepLocalHSM bool
 	Stage2       Stage2Strategy
+	// PinAdmin, when set, is the identity (h1:...) of the operator's API
+	// key: a node whose config has no admin.identity gets it pinned to it
+	// in stage 1, so the operator's key survives the local HSM key's
+	// removal (see CheckAdminIdentity). "" leaves admin settings alone.
+	PinAdmin string
 }
 
 // SecretDigest is the only trace of the approle secret a plan may keep: it
@@ -148,6 +153,12 @@ func PlanNode(f NodeFiles, d Desired) (NodePlan, error) {
 	cfg, err := configedit.Apply(f.Config, d.Vault, d.Prefer)
 	if err != nil {
 		return np, fmt.Errorf("node %s: %s: %w", f.Name, f.ConfigPath, err)
+	}
+	if pinned, ok, err := pinAdmin(cfg.Output, d); err != nil {
+		return np, fmt.Errorf("node %s: %s: %w", f.Name, f.ConfigPath, err)
+	} else if ok {
+		cfg.Output, cfg.Changed = pinned, true
+		cfg.Warnings = append(cfg.Warnings, "admin.identity pinned to the identity of your API key "+d.PinAdmin+" (the config had none; --no-pin-admin refuses instead)")
 	}
 	np.newConfig = cfg.Output
 	np.Stage1 = FileChange{

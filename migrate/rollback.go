@@ -7,7 +7,6 @@ import (
 
 	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/migrate/envfile"
-	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // Rollback puts back the files a run changed, one node at a time (followers
@@ -24,10 +23,10 @@ func Rollback(ctx context.Context, targets []*Target, opts Options) (*Summary, e
 }
 
 func (r *runner) rollback(ctx context.Context) error {
-	if err := r.lockAll(ctx); err != nil {
-		return &PreflightError{Err: err}
-	}
-	defer r.unlockAll()
+	return r.withLocks(ctx, r.rollbackLocked)
+}
+
+func (r *runner) rollbackLocked(ctx context.Context) error {
 	manifests, err := r.readManifests(ctx)
 	if err != nil {
 		return &PreflightError{Err: err}
@@ -112,39 +111,50 @@ func (r *runner) restoredFiles(ctx context.Context, t *Target, m Manifest) (cfg,
 	return cfg, env, nil
 }
 
-// rollbackNode restores one node's files and gates it.
+// rollbackNode restores one node's files and gates it: a node step to the
+// backed-up files. If the node does not come up on them, the same restore
+// as a rollout's puts back the state it was in before the rollback.
 func (r *runner) rollbackNode(ctx context.Context, t *Target, m Manifest) error {
 	ns := r.nodeSummary(t.Name)
-	changed := 0
+	s := nodeStep{t: t, phase: PhaseRollback, label: StateOriginal, want: Want{ClusterSize: len(r.targets)}, explain: rollbackExplain}
+	var before []fileState
 	for _, e := range m.Entries {
 		data, _, err := t.Node.ReadFile(ctx, e.Backup)
 		if err != nil {
-			return &HaltError{Node: t.Name, Phase: PhaseRollback, Cause: err, Restored: false}
+			return &HaltError{Node: t.Name, Phase: PhaseRollback, Cause: fmt.Errorf("read backup %s: %w", e.Backup, err), Unchanged: true}
 		}
-		cur, _, err := t.Node.ReadFile(ctx, e.Path)
+		cur, info, err := t.Node.ReadFile(ctx, e.Path)
 		if err == nil && Digest(cur) == e.Digest {
 			continue
 		}
-		if err := t.Node.WriteFileAtomic(context.WithoutCancel(ctx), e.Path, data, writeOpts(e.Info)); err != nil {
-			return &RestoreError{Node: t.Name, Backup: e.Backup, Cause: errors.New("rollback"), Restore: err}
+		if err != nil && !isNotExist(err) {
+			return &HaltError{Node: t.Name, Phase: PhaseRollback, Cause: fmt.Errorf("read %s: %w", e.Path, err), Unchanged: true}
 		}
-		changed++
-		r.emit(Event{Phase: PhaseRollback, Node: t.Name, Step: "write", Result: ResultOK, Message: e.Path})
+		if isNotExist(err) {
+			info = e.Info
+		}
+		before = append(before, fileState{path: e.Path, data: cur, opts: writeOpts(info)})
+		s.edits = append(s.edits, fileEdit{path: e.Path, old: cur, new: data, info: e.Info, holdsKey: e.HoldsHSMKey})
 	}
-	if changed == 0 {
+	if len(s.edits) == 0 {
 		ns.Stage1 = "unchanged"
 		r.emit(Event{Phase: PhaseRollback, Node: t.Name, Step: "skip", Result: ResultSkip, Message: "files already as backed up"})
 		return nil
 	}
-	ctx = context.WithoutCancel(ctx)
-	err := systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
-	if err == nil {
-		err = r.gate(ctx, t, Want{ClusterSize: len(r.targets)})
+	r.startHistory(t.Name, StateBefore, before, Want{ClusterSize: len(r.targets)})
+	if err := r.write(ctx, s); err != nil {
+		ns.Stage1 = stepResult(t.Name, err)
+		return err
 	}
-	if err != nil {
-		return &RestoreError{Node: t.Name, Backup: RunBackupDir(t.BackupDir, r.opts.Run), Cause: errors.New("rollback"), Restore: err}
+	if err := r.restartAndGate(context.WithoutCancel(ctx), PhaseRollback, t, s.want); err != nil {
+		ns.Stage1 = "restored"
+		return r.restore(ctx, []string{t.Name}, PhaseRollback, err, rollbackExplain, false)
 	}
 	ns.Stage1 = "rolled back"
 	r.emit(Event{Phase: PhaseRollback, Node: t.Name, Step: "gate", Result: ResultOK})
 	return nil
+}
+
+func rollbackExplain(error, string) string {
+	return "the node did not come up on its backed-up files, so it was put back as it was before the rollback; its journal is below"
 }

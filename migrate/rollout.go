@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // Options configure a rollout (Apply) or a rollback.
@@ -16,6 +19,9 @@ type Options struct {
 	// nodes' files no longer match it.
 	Saved     *Plan
 	HasAPIKey bool
+	// APIIdentity is the identity (h1:...) of the operator's API key, for
+	// the admin.identity check ("" without a key).
+	APIIdentity string
 	// Preflight runs the Vault checks (from the operator and every node);
 	// it returns warnings to show and an error that stops the run.
 	Preflight   func(ctx context.Context) ([]string, error)
@@ -24,9 +30,20 @@ type Options struct {
 	ForceUnlock bool
 	Parallel    int
 	// Lock identifies this run in the nodes' lock files.
-	Lock   LockInfo
+	Lock LockInfo
+	// LockOwnerDead spots locks left by dead runs of this host (nil: none).
+	LockOwnerDead LockOwnerDead
+	// Tick makes the lock-refresh ticker (nil: a real one); tests pass a
+	// fake clock's.
+	Tick   func(time.Duration) (<-chan time.Time, func())
 	Events EventSink
 	Now    func() time.Time
+	// After is the clock's wait (nil: time.After): the health gate's polls,
+	// its deadline and the settle period run on Now and After, so a test
+	// with a fake clock gates in microseconds what takes minutes for real.
+	// Set both or neither: with a frozen Now and the real After a settle
+	// period never ends (the gate's real-time bound stops it).
+	After func(time.Duration) <-chan time.Time
 }
 
 // NodeSummary is one node's outcome.
@@ -39,8 +56,10 @@ type NodeSummary struct {
 
 // Summary is the final account of a run.
 type Summary struct {
-	Run      string        `json:"run"`
-	Result   string        `json:"result"`
+	Run    string `json:"run"`
+	Result string `json:"result"`
+	// State is the state the halting node was left in, when it halted.
+	State    string        `json:"state,omitempty"`
 	Duration float64       `json:"duration_s"`
 	Order    []string      `json:"order,omitempty"`
 	Nodes    []NodeSummary `json:"nodes,omitempty"`
@@ -57,11 +76,23 @@ type runner struct {
 	facts   map[string]Facts
 	sum     *Summary
 	start   time.Time
+
+	mu sync.Mutex
+	// history is each node's states in this run that passed a gate, oldest
+	// first (restore.go walks it back).
+	history map[string][]nodeState
+	// watch is each node's unit when it last passed a gate (watch.go).
+	watch map[string]systemd.UnitState
+	// hsms tells each node's local and Vault HSMs apart (hsms.go).
+	hsms map[string]*HSMNames
 }
 
 func newRunner(targets []*Target, opts Options) *runner {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
 	}
 	if opts.Gate == (GateOptions{}) {
 		opts.Gate = DefaultGate
@@ -69,7 +100,8 @@ func newRunner(targets []*Target, opts Options) *runner {
 	if opts.Events == nil {
 		opts.Events = &Recorder{}
 	}
-	r := &runner{opts: opts, targets: targets, byName: map[string]*Target{}, facts: map[string]Facts{}}
+	r := &runner{opts: opts, targets: targets, byName: map[string]*Target{}, facts: map[string]Facts{},
+		history: map[string][]nodeState{}, watch: map[string]systemd.UnitState{}, hsms: map[string]*HSMNames{}}
 	for _, t := range targets {
 		r.byName[t.Name] = t
 	}
@@ -101,12 +133,10 @@ func Apply(ctx context.Context, targets []*Target, opts Options) (*Summary, erro
 }
 
 func (r *runner) apply(ctx context.Context) error {
-	if err := r.lockAll(ctx); err != nil {
-		return &PreflightError{Err: err}
-	}
-	defer r.unlockAll()
-	stop := r.keepLocks(ctx)
-	defer stop()
+	return r.withLocks(ctx, r.applyLocked)
+}
+
+func (r *runner) applyLocked(ctx context.Context) error {
 	plan, err := r.preflight(ctx)
 	if err != nil {
 		return &PreflightError{Err: err}
@@ -137,23 +167,8 @@ func (r *runner) apply(ctx context.Context) error {
 // finish turns the outcome into the summary and emits it.
 func (r *runner) finish(err error) *Summary {
 	r.sum.Duration = r.opts.Now().Sub(r.start).Seconds()
-	var pe *PreflightError
-	var he *HaltError
-	var re *RestoreError
-	switch {
-	case err == nil:
-		r.sum.Result = "success"
-	case errors.As(err, &pe):
-		r.sum.Result = "preflight-failed"
-	case errors.As(err, &re):
-		r.sum.Result = "restore-failed"
-	case errors.As(err, &he):
-		r.sum.Result = "halted"
-	case errors.Is(err, ErrInterrupted):
-		r.sum.Result = "interrupted"
-	default:
-		r.sum.Result = "failed"
-	}
+	o := OutcomeOf(err)
+	r.sum.Result, r.sum.State = string(o.Kind), o.State
 	ev := Event{Type: "summary", Result: r.sum.Result, Duration: r.sum.Duration, Summary: r.sum}
 	if err != nil {
 		ev.Error = err.Error()
@@ -166,6 +181,9 @@ func (r *runner) finish(err error) *Summary {
 func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 	started := r.opts.Now()
 	r.emit(Event{Phase: PhasePreflight, Type: "phase", Result: ResultStart})
+	if err := CheckNodes(ctx, r.targets, r.opts.Parallel); err != nil {
+		return nil, err
+	}
 	facts, err := GatherFacts(ctx, r.targets, r.opts.Parallel)
 	if err != nil {
 		return nil, err
@@ -173,8 +191,18 @@ func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 	for _, f := range facts {
 		r.facts[f.Name] = f
 	}
-	if err := CheckHealth(facts, r.opts.HasAPIKey); err != nil {
+	if err := CheckHealth(facts, r.targets, r.opts.HasAPIKey); err != nil {
 		return nil, fmt.Errorf("cluster not healthy: %w", err)
+	}
+	if err := r.baseline(ctx, facts); err != nil {
+		return nil, err
+	}
+	warnings, err := CheckAdminIdentity(facts, r.targets, r.opts.APIIdentity, r.opts.Desired)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		r.emit(Event{Phase: PhasePreflight, Step: "admin", Result: ResultWarn, Message: w})
 	}
 	if r.opts.Preflight != nil {
 		warnings, err := r.opts.Preflight(ctx)
@@ -213,7 +241,6 @@ func interrupted(ctx context.Context) error {
 // stage1 writes the Vault block on one node at a time, leader last.
 func (r *runner) stage1(ctx context.Context, plan *Plan) error {
 	r.emit(Event{Phase: PhaseStage1, Type: "phase", Result: ResultStart})
-	want := Want{VaultEntry: true, ClusterSize: len(r.targets)}
 	for _, np := range plan.Nodes {
 		ns := r.nodeSummary(np.Name)
 		if !np.Stage1.Changed {
@@ -224,10 +251,8 @@ func (r *runner) stage1(ctx context.Context, plan *Plan) error {
 		if err := interrupted(ctx); err != nil {
 			return err
 		}
-		t, f := r.byName[np.Name], r.facts[np.Name]
-		err := r.change(ctx, t, PhaseStage1, change{path: t.ConfigPath, old: f.Files.Config, new: np.NewConfig(), info: f.ConfigInfo, secret: true, want: want})
-		if err != nil {
-			ns.Stage1 = "restored"
+		if err := r.runStep(ctx, r.stage1Step(np)); err != nil {
+			ns.Stage1 = stepResult(np.Name, err)
 			return err
 		}
 		ns.Stage1 = "changed"
@@ -235,26 +260,77 @@ func (r *runner) stage1(ctx context.Context, plan *Plan) error {
 	return nil
 }
 
-// between checks that every node has a Vault entry before any local key goes.
+func (r *runner) stage1Step(np NodePlan) nodeStep {
+	t, f := r.byName[np.Name], r.facts[np.Name]
+	return nodeStep{t: t, phase: PhaseStage1, label: StateStage1,
+		edits:   []fileEdit{{path: t.ConfigPath, old: f.Files.Config, new: np.NewConfig(), info: f.ConfigInfo, secret: true}},
+		want:    Want{VaultEntry: true, ClusterSize: len(r.targets)},
+		explain: stage1Explain,
+	}
+}
+
+// stepResult is a node's summary entry after its step failed: the step
+// itself passed when the halt is about another node (the restart watch).
+func stepResult(node string, err error) string {
+	o := OutcomeOf(err)
+	if o.Node != node && o.Node != "" {
+		return "changed"
+	}
+	switch o.Kind {
+	case OutcomeUnchanged:
+		return "unchanged"
+	case OutcomeHalted:
+		return "restored"
+	}
+	return "needs operator"
+}
+
+// between checks that every node has a Vault entry before any local key
+// goes, and that no node restarted on its own since its gate.
 func (r *runner) between(ctx context.Context) error {
+	// One more settle period before any key goes: a node that crashes a
+	// little later than its own settle period is still caught here.
+	r.emit(Event{Phase: PhaseBetween, Step: "watch", Result: ResultWait, Message: "watching every node for one more settle period"})
+	select {
+	case <-ctx.Done():
+		return ErrInterrupted
+	case <-r.opts.After(r.opts.Gate.Settle):
+	}
+	if err := r.checkWatch(context.WithoutCancel(ctx), PhaseBetween, ""); err != nil {
+		return err
+	}
 	if !r.opts.HasAPIKey {
 		r.emit(Event{Phase: PhaseBetween, Result: ResultWarn, Message: "no API key: cannot see the nodes' HSM entries; stage 2 relies on its canary node"})
 		return nil
 	}
 	if err := r.checkAll(ctx, Want{VaultEntry: true, ClusterSize: len(r.targets), Steady: true}); err != nil {
-		return &HaltError{Node: nodeOf(err), Phase: PhaseBetween, Cause: err, Restored: true,
-			Explain: "no local key was removed; every node still unseals with its local HSM"}
+		node := nodeOf(err)
+		journal := ""
+		if t, ok := r.byName[node]; ok {
+			journal = systemd.Journal(context.WithoutCancel(ctx), t.Node, t.Unit, 20)
+		}
+		return &HaltError{Node: node, Phase: PhaseBetween, Cause: err, Unchanged: true, State: r.stateOf(node), Journal: journal,
+			Explain: "stage 2 was not started: no local key was removed, every node still unseals with its local HSM; " + stage1Explain(err, journal)}
 	}
 	r.emit(Event{Phase: PhaseBetween, Result: ResultOK, Message: "every node has a Vault HSM entry"})
 	return nil
 }
 
-// verify re-checks the whole cluster at the end.
+// verify re-checks the whole cluster at the end: every gate, no unexpected
+// restart, and no node's main process still holding the local HSM key.
 func (r *runner) verify(ctx context.Context) error {
+	if err := r.checkWatch(context.WithoutCancel(ctx), PhaseVerify, ""); err != nil {
+		return err
+	}
 	want := Want{VaultEntry: true, NoLocalHSM: !r.opts.Desired.KeepLocalHSM, ClusterSize: len(r.targets), Steady: true}
 	if err := r.checkAll(ctx, want); err != nil {
 		return &HaltError{Node: nodeOf(err), Phase: PhaseVerify, Cause: err, Restored: false,
-			Explain: "every step passed its gate but the final check did not: inspect the cluster with `kmsctl status`"}
+			Explain: "every step passed its gate but the final check did not: inspect the cluster with `kmsctl status`; nothing was rolled back"}
+	}
+	if !r.opts.Desired.KeepLocalHSM {
+		if err := r.checkNoKeyInProcesses(ctx); err != nil {
+			return err
+		}
 	}
 	r.emit(Event{Phase: PhaseVerify, Result: ResultOK, Message: "cluster healthy on Vault"})
 	return nil
@@ -287,4 +363,25 @@ func nodeOf(err error) string {
 		return ge.Node
 	}
 	return "cluster"
+}
+
+// checkNoKeyInProcesses fails the run when any node's main process still
+// has MINIO_KMS_HSM_KEY in its environment after stage 2.
+func (r *runner) checkNoKeyInProcesses(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	for _, t := range r.targets {
+		u, err := systemd.ReadUnit(ctx, t.Node, t.Unit)
+		if err == nil {
+			var holds bool
+			if holds, err = KeyInProcess(ctx, t, u.MainPID); err == nil && holds {
+				err = fmt.Errorf("the main process (pid %d) of %s still has %s in its environment", u.MainPID, t.Unit, EnvKey)
+			}
+		}
+		if err != nil {
+			return &HaltError{Node: t.Name, Phase: PhaseVerify, Cause: err,
+				Explain: "something other than " + t.EnvPath + " gives the daemon the local HSM key (a drop-in's Environment=, another EnvironmentFile): remove it there and restart the node; the run is not a success until then"}
+		}
+	}
+	r.emit(Event{Phase: PhaseVerify, Step: "environ", Result: ResultOK, Message: "no main process holds " + EnvKey})
+	return nil
 }

@@ -63,7 +63,7 @@ func TestApplyFullMigration(t *testing.T) {
 		if bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY")) {
 			t.Errorf("%s: env file still holds the key", n.name)
 		}
-		if !n.entries["vault:transit/minkms-sealing-key"] || !n.running {
+		if !n.entries[s.names.vault] || !n.running {
 			t.Errorf("%s: not running on Vault: %+v", n.name, n.entries)
 		}
 		for p := range n.files {

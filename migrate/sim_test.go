@@ -29,7 +29,22 @@ type sim struct {
 	leader int    // preferred leader index
 	noKey  bool   // no API key: ClusterStatus is refused
 	log    []string
+	// names are the HSM names the key manager reports: the product's
+	// (hsm:minio:soft, hsm:hashicorp:vault) or the lab's older ones.
+	names simNames
+	// unsealAll: a node starts only when every configured HSM works (the
+	// strict variant); otherwise any working HSM with an entry unseals it
+	// (the chart's documented redundancy, the default).
+	unsealAll bool
 }
+
+// simNames is one naming of the two HSMs.
+type simNames struct{ local, vault string }
+
+var (
+	productNames = simNames{local: "hsm:minio:soft", vault: "hsm:hashicorp:vault"}
+	labNames     = simNames{local: "local", vault: "vault:transit/minkms-sealing-key"}
+)
 
 type simNode struct {
 	sim       *sim
@@ -40,23 +55,37 @@ type simNode struct {
 	running   bool
 	restarts  int
 	pid       int
-	entries   map[string]bool                 // sealed REK entries
-	active    []string                        // configured HSMs
-	failStart bool                            // lab fault: exits at once when a Vault block is configured
-	hangStop  bool                            // lab fault: ignores SIGTERM
+	entries   map[string]bool   // sealed REK entries
+	active    []string          // configured HSMs
+	failStart bool              // lab fault: exits at once when a Vault block is configured
+	hangStop  bool              // lab fault: ignores SIGTERM
+	badVault  bool              // its Vault block cannot work (bad secret id, no route)
+	failAll   bool              // exits at once whatever its files (even the original ones)
+	crashIn   int               // with a Vault block: systemd restarts it after this many `systemctl show` calls
+	countdown int               // shows left before the next crash
+	writeErr  map[string]string // path -> error a write of it fails with, changing nothing
+	// the unit as systemctl show reports it
+	argv      string
+	envFiles  []string
+	unitEnv   []string
+	dropIn    string                          // a drop-in's path ("" none); it holds unitEnv
+	links     map[string]string               // path -> target: symbolic links
+	free      int64                           // bytes free on every file system (0: plenty)
+	readOnly  bool                            // /etc is mounted read-only
+	keyInProc bool                            // the main process has the key from a source nothing else shows
 	onRestart func()                          // hook for tests (e.g. cancel the run)
 	onShow    func(ctx context.Context) error // hook for tests: runs before `systemctl show`
 }
 
 const simConfig = "version: v1\n# admin\nadmin:\n  identity: h1:abc\n"
-const simEnv = "MINIO_KMS_HSM_KEY=hsm:aes256:AAAA\nMINIO_KMS_VOLUME=/var/lib/minkms\n"
+const simEnv = "MINIO_KMS_HSM_KEY=hsm:aes256:AAAA\nMINIO_KMS_VOLUME=/var/lib/minkms\nMINIO_KMS_OPTS=\"--config /etc/minkms/config.yaml\"\n"
 
 func newSim(n int) *sim {
-	s := &sim{rule: "shared", vault: true, leader: 1}
+	s := &sim{rule: "shared", vault: true, leader: 1, names: productNames}
 	for i := 0; i < n; i++ {
 		nd := &simNode{sim: s, id: i + 1, name: fmt.Sprintf("kms-%d", i+1),
 			files: map[string][]byte{"/etc/minkms/config.yaml": []byte(simConfig), "/etc/default/minkms": []byte(simEnv)},
-			infos: map[string]remote.FileInfo{}, entries: map[string]bool{"local": true}}
+			infos: map[string]remote.FileInfo{}, entries: map[string]bool{s.names.local: true}}
 		nd.infos["/etc/default/minkms"] = remote.FileInfo{Mode: 0o600}
 		nd.infos["/etc/minkms/config.yaml"] = remote.FileInfo{Mode: 0o640, GID: 999}
 		nd.boot()
@@ -80,29 +109,55 @@ func (s *sim) record(format string, args ...any) {
 
 func (n *simNode) addr() string { return fmt.Sprintf("10.0.0.%d", 10+n.id) }
 
+// setNames renames the HSMs (before any run): the sim plays either naming.
+func (s *sim) setNames(names simNames) {
+	s.names = names
+	for _, n := range s.nodes {
+		n.entries = map[string]bool{names.local: true}
+		n.boot()
+	}
+}
+
 // configured reads the HSMs from the node's files, like the stand-in.
 func (n *simNode) configured() []string {
 	var out []string
-	if bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY=")) {
-		out = append(out, "local")
+	if n.holdsKeyEnv() {
+		out = append(out, n.sim.names.local)
 	}
-	if bytes.Contains(n.files["/etc/minkms/config.yaml"], []byte("vault:")) {
-		out = append(out, "vault:transit/minkms-sealing-key")
+	if n.hasVaultBlock() {
+		out = append(out, n.sim.names.vault)
 	}
 	return out
 }
 
-// boot is a restart: it unseals or fails.
+func (n *simNode) hasVaultBlock() bool {
+	cfg := "/etc/minkms/config.yaml"
+	if c := optionValue(strings.Fields(n.argv), "--config"); c != "" {
+		cfg = c
+	}
+	return bytes.Contains(n.files[cfg], []byte("vault:"))
+}
+
+// works says whether the node can use HSM h right now.
+func (n *simNode) works(h string) bool {
+	return h == n.sim.names.local || (n.sim.vault && !n.badVault)
+}
+
+// boot is a restart: it unseals or fails, under the sim's unseal policy.
 func (n *simNode) boot() {
 	n.pid++
 	n.active = n.configured()
 	n.running = false
-	if n.failStart && bytes.Contains(n.files["/etc/minkms/config.yaml"], []byte("vault:")) {
+	n.countdown = n.crashIn
+	if n.failAll || (n.failStart && n.hasVaultBlock()) {
 		return
 	}
 	unsealed := false
 	for _, h := range n.active {
-		if n.entries[h] && (h == "local" || n.sim.vault) {
+		if n.sim.unsealAll && !n.works(h) {
+			return
+		}
+		if n.entries[h] && n.works(h) {
 			unsealed = true
 		}
 	}
@@ -110,11 +165,23 @@ func (n *simNode) boot() {
 		return
 	}
 	for _, h := range n.active {
-		if h == "local" || n.sim.vault {
+		if n.works(h) {
 			n.entries[h] = true
 		}
 	}
 	n.running = true
+}
+
+// tick is one `systemctl show`: a node set to crash is restarted by
+// systemd when its countdown runs out.
+func (n *simNode) tick() {
+	if n.crashIn == 0 || !n.running || !n.hasVaultBlock() {
+		return
+	}
+	if n.countdown--; n.countdown <= 0 {
+		n.restarts++
+		n.boot()
+	}
 }
 
 func (n *simNode) primary() string {
@@ -186,6 +253,9 @@ func (n *simNode) ReadFile(ctx context.Context, p string) ([]byte, remote.FileIn
 func (n *simNode) WriteFileAtomic(_ context.Context, p string, data []byte, o remote.WriteOptions) error {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
+	if msg, ok := n.writeErr[p]; ok {
+		return fmt.Errorf("node %s: write %s: exit status 1: %s", n.name, p, msg)
+	}
 	n.files[p] = append([]byte(nil), data...)
 	n.infos[p] = remote.FileInfo{Mode: o.Mode, UID: o.UID, GID: o.GID}
 	n.sim.record("%s write %s", n.name, p)
@@ -195,6 +265,14 @@ func (n *simNode) WriteFileAtomic(_ context.Context, p string, data []byte, o re
 func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, error) {
 	args := strings.Join(c.Args, " ")
 	switch {
+	case strings.HasPrefix(args, "systemctl show -p "+unitFileProps):
+		return n.showUnitFiles(), nil
+	case strings.HasPrefix(args, "sh -c # kmsctl-filecheck"):
+		return n.fileCheck(c.Args[4:]), nil
+	case strings.HasPrefix(args, "sh -c # kmsctl-environ"):
+		return n.environ(), nil
+	case strings.HasPrefix(args, "grep -H -n -o -- "+EnvKey):
+		return n.grepKey(), nil
 	case strings.HasPrefix(args, "systemctl show"):
 		if n.onShow != nil {
 			if err := n.onShow(ctx); err != nil {
@@ -213,7 +291,9 @@ func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, err
 		return remote.Result{}, nil
 	case strings.HasPrefix(args, "find "+DefaultBackupDir):
 		return n.listRuns(), nil
-	case strings.HasPrefix(args, "install -d"), strings.HasPrefix(args, "systemctl list-jobs"), strings.HasPrefix(args, "systemctl cancel"), strings.HasPrefix(args, "journalctl"):
+	case strings.HasPrefix(args, "journalctl"):
+		return n.journal(), nil
+	case strings.HasPrefix(args, "install -d"), strings.HasPrefix(args, "systemctl list-jobs"), strings.HasPrefix(args, "systemctl cancel"):
 		return remote.Result{Stdout: []byte("")}, nil
 	}
 	return remote.Result{ExitCode: 127, Stderr: []byte("sim: unknown command " + args)}, nil
@@ -222,6 +302,7 @@ func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, err
 func (n *simNode) show() remote.Result {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
+	n.tick()
 	// a unit that cannot start ends "failed" (start-limit-hit) in systemd
 	state := "ActiveState=failed\nSubState=failed\nMainPID=0\n"
 	if n.running {
@@ -339,4 +420,87 @@ func (n *simNode) listRuns() remote.Result {
 	}
 	sort.Strings(out)
 	return remote.Result{Stdout: []byte(strings.Join(out, "\n") + "\n")}
+}
+
+// journal plays the node's log: why its Vault HSM did not unseal.
+func (n *simNode) journal() remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	out := "minkms[1]: INFO  Starting server instance...\n"
+	if n.hasVaultBlock() && !n.works(n.sim.names.vault) {
+		out += "minkms[1]: ERROR vault: approle login failed: permission denied\n"
+	}
+	return remote.Result{Stdout: []byte(out)}
+}
+
+func (n *simNode) showUnitFiles() remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	argv := n.argv
+	if argv == "" {
+		argv = "/usr/local/bin/minkms server $MINIO_KMS_VOLUME $MINIO_KMS_OPTS"
+	}
+	files := n.envFiles
+	if files == nil {
+		files = []string{"/etc/default/minkms"}
+	}
+	out := fmt.Sprintf("ExecStart={ path=/usr/local/bin/minkms ; argv[]=%s ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }\n", argv)
+	for _, f := range files {
+		out += "EnvironmentFiles=" + f + " (ignore_errors=yes)\n"
+	}
+	out += "Environment=" + strings.Join(n.unitEnv, " ") + "\nFragmentPath=/etc/systemd/system/minkms.service\nDropInPaths=" + n.dropIn + "\n"
+	return remote.Result{Stdout: []byte(out)}
+}
+
+// fileCheck answers the file preflight's script: backup dir, then paths.
+func (n *simNode) fileCheck(args []string) remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	free := n.free
+	if free == 0 {
+		free = 1 << 30
+	}
+	var out strings.Builder
+	for _, p := range args[1:] {
+		kind := "missing"
+		if _, ok := n.files[p]; ok {
+			kind = "file"
+		}
+		if _, ok := n.links[p]; ok {
+			kind = "link"
+		}
+		ro := "no"
+		if n.readOnly && strings.HasPrefix(p, "/etc/") {
+			ro = "yes"
+		}
+		fmt.Fprintf(&out, "%s\t%s\t%d\tyes\t%s\t%d\t%d\t%s\n", p, kind, len(n.files[p]), ro, free, free, n.links[p])
+	}
+	return remote.Result{Stdout: []byte(out.String())}
+}
+
+// environ answers whether the main process holds the HSM key: it does when
+// the env file or the unit's environment gives it.
+func (n *simNode) environ() remote.Result {
+	n.sim.mu.Lock()
+	defer n.sim.mu.Unlock()
+	if n.holdsKeyEnv() || n.keyInProc {
+		return remote.Result{}
+	}
+	return remote.Result{ExitCode: 1}
+}
+
+func (n *simNode) holdsKeyEnv() bool {
+	for _, e := range n.unitEnv {
+		if strings.HasPrefix(e, EnvKey+"=") {
+			return true
+		}
+	}
+	return bytes.Contains(n.files["/etc/default/minkms"], []byte(EnvKey+"="))
+}
+
+func (n *simNode) grepKey() remote.Result {
+	if n.dropIn == "" {
+		return remote.Result{ExitCode: 1}
+	}
+	return remote.Result{Stdout: []byte(n.dropIn + ":2:" + EnvKey + "\n")}
 }

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
-
-	"github.com/kmsctl/kmsctl/migrate/systemd"
 )
 
 // splitAdvice explains a canary that unsealed but could not rejoin: its peers
@@ -30,8 +29,8 @@ func (r *runner) stage2(ctx context.Context, plan *Plan) error {
 		if i == 0 {
 			r.emit(Event{Phase: PhaseStage2, Node: np.Name, Step: "canary", Result: ResultStart, Message: "first node without its local HSM key"})
 		}
-		if err := r.change(ctx, r.byName[np.Name], PhaseStage2, r.stage2Change(np)); err != nil {
-			r.nodeSummary(np.Name).Stage2 = "restored"
+		if err := r.runStep(ctx, r.stage2Step(np)); err != nil {
+			r.nodeSummary(np.Name).Stage2 = stepResult(np.Name, err)
 			return err
 		}
 		r.nodeSummary(np.Name).Stage2 = "changed"
@@ -53,89 +52,104 @@ func (r *runner) stage2Pending(plan *Plan) []NodePlan {
 	return out
 }
 
-func (r *runner) stage2Change(np NodePlan) change {
+func (r *runner) stage2Step(np NodePlan) nodeStep {
 	t, f := r.byName[np.Name], r.facts[np.Name]
-	return change{
-		path: t.EnvPath, old: f.Files.Env, new: np.NewEnv(), info: f.EnvInfo, holdsKey: true,
+	return nodeStep{t: t, phase: PhaseStage2, label: StateStage2,
+		edits:   []fileEdit{{path: t.EnvPath, old: f.Files.Env, new: np.NewEnv(), info: f.EnvInfo, holdsKey: true}},
 		want:    Want{VaultEntry: true, NoLocalHSM: true, ClusterSize: len(r.targets)},
 		explain: stage2Explain,
 	}
 }
 
-// stage2Explain turns a failed stage-2 gate into operator advice.
-func stage2Explain(err error) string {
+// stage1Explain turns a failed stage-1 gate into advice drawn from its
+// evidence: a node that started without a sealed entry for its Vault HSM is
+// told apart from one that did not start.
+func stage1Explain(err error, journal string) string {
+	var me *MissingEntryError
 	var ge *GateError
-	if errors.As(err, &ge) && (ge.Probe == "cluster" || ge.Probe == "ready") {
-		return splitAdvice
+	if errors.As(err, &me) && errors.As(err, &ge) {
+		return fmt.Sprintf("%s %s; Vault said: %s", ge.Node, me.Error(), vaultSaid(journal))
 	}
-	return "the node could not run without its local HSM key; it is back on it. Check the Vault HSM entries with `kmsctl status`"
+	return "the node did not run with the Vault block; check the Vault settings, the node's route to Vault and its journal"
+}
+
+// stage2Explain turns a failed stage-2 gate into operator advice. The
+// `--stage2 together` advice needs evidence of an inter-node rejection: the
+// canary's unit running but the node not ready (no quorum with its peers),
+// or its view of its peers failing.
+func stage2Explain(err error, journal string) string {
+	var ve *ViewError
+	var ls *LocalStillError
+	var ge *GateError
+	switch {
+	case errors.As(err, &ve), errors.As(err, &ge) && ge.Probe == "ready":
+		return splitAdvice
+	case errors.As(err, &ls):
+		return "the key was removed from the env file but the node still has the local HSM configured: another EnvironmentFile, an Environment= line in a drop-in or the unit itself sets MINIO_KMS_HSM_KEY (`systemctl cat` the unit)"
+	case errors.As(err, new(*MissingEntryError)):
+		return stage1Explain(err, journal)
+	}
+	return "the node could not run without its local HSM key; it is back on it. Check the Vault HSM entries with `kmsctl status` and the node's journal"
+}
+
+// vaultSaid picks the node's last journal line about Vault, the evidence
+// of why its Vault HSM did not unseal.
+func vaultSaid(journal string) string {
+	lines := strings.Split(journal, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(strings.ToLower(lines[i]), "vault") {
+			return strings.TrimSpace(lines[i])
+		}
+	}
+	return "nothing in the node's last journal lines (below)"
 }
 
 // stage2Together edits every node, restarts them all at once and waits for
-// the whole cluster; the outage is measured and reported.
+// the whole cluster; the outage is measured and reported. A failure walks
+// every written node back together (restore.go).
 func (r *runner) stage2Together(ctx context.Context, pending []NodePlan) error {
 	if err := interrupted(ctx); err != nil {
 		return err
 	}
 	ctx = context.WithoutCancel(ctx)
-	changes := make(map[string]change, len(pending))
-	backups := make(map[string]string, len(pending))
+	steps := make(map[string]nodeStep, len(pending))
 	for _, np := range pending {
-		t, c := r.byName[np.Name], r.stage2Change(np)
-		if err := r.checkUnchanged(ctx, t, c); err != nil {
-			return &HaltError{Node: t.Name, Phase: PhaseStage2, Cause: err, Restored: true, Explain: "nothing was written yet"}
+		s := r.stage2Step(np)
+		if err := r.prepare(ctx, s); err != nil {
+			return err
 		}
-		b, err := Backup(ctx, t.Node, t.BackupDir, r.opts.Run, c.path, c.old, c.info, true, r.opts.Now())
-		if err != nil {
-			return &HaltError{Node: t.Name, Phase: PhaseStage2, Cause: err, Restored: true, Explain: "nothing was written yet"}
-		}
-		changes[np.Name], backups[np.Name] = c, b.Backup
+		steps[np.Name] = s
 	}
 	var written []string
 	for _, np := range pending {
-		t, c := r.byName[np.Name], changes[np.Name]
-		if err := t.Node.WriteFileAtomic(ctx, c.path, c.new, writeOpts(c.info)); err != nil {
-			return r.restoreAll(ctx, written, changes, backups, fmt.Errorf("node %s: write %s: %w", t.Name, c.path, err))
+		s := steps[np.Name]
+		e := s.edits[0]
+		if err := s.t.Node.WriteFileAtomic(ctx, e.path, e.new, newFileOpts(e)); err != nil {
+			cause := writeCause(s.t.Name, e.path, err)
+			if len(written) == 0 && stillHolds(ctx, s.t, e.path, e.old) {
+				return r.unchanged(s, cause)
+			}
+			return r.restore(ctx, append(written, np.Name), PhaseStage2, cause, togetherExplain, false)
 		}
 		written = append(written, np.Name)
-		r.emit(Event{Phase: PhaseStage2, Node: t.Name, Step: "write", Result: ResultOK, Message: c.path})
+		r.emit(Event{Phase: PhaseStage2, Node: s.t.Name, Step: "write", Result: ResultOK, Message: e.path})
 	}
 	down := r.opts.Now()
-	if err := r.forAll(ctx, written, func(t *Target) error {
-		if err := systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
-			return err
-		}
-		return r.gate(ctx, t, changes[t.Name].want)
-	}); err != nil {
-		return r.restoreAll(ctx, written, changes, backups, err)
+	if err := r.forAll(ctx, written, func(t *Target) error { return r.restartAndGate(ctx, PhaseStage2, t, steps[t.Name].want) }); err != nil {
+		return r.restore(ctx, written, PhaseStage2, err, togetherExplain, false)
 	}
 	r.sum.Downtime = r.opts.Now().Sub(down).Seconds()
 	for _, name := range written {
+		r.reached(steps[name])
 		r.nodeSummary(name).Stage2 = "changed"
 	}
 	r.emit(Event{Phase: PhaseStage2, Step: "together", Result: ResultOK, Duration: r.sum.Downtime,
 		Message: fmt.Sprintf("all %d nodes restarted together; the cluster was unavailable for %.1fs", len(written), r.sum.Downtime)})
-	return nil
+	return r.checkWatch(ctx, PhaseStage2, "")
 }
 
-// restoreAll puts every written env file back and restarts those nodes together.
-func (r *runner) restoreAll(ctx context.Context, names []string, changes map[string]change, backups map[string]string, cause error) error {
-	r.emit(Event{Phase: PhaseStage2, Step: "restore", Result: ResultStart, Error: cause.Error()})
-	err := r.forAll(ctx, names, func(t *Target) error {
-		c := changes[t.Name]
-		if err := t.Node.WriteFileAtomic(ctx, c.path, c.old, writeOpts(c.info)); err != nil {
-			return err
-		}
-		return systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout)
-	})
-	if err == nil {
-		err = r.forAll(ctx, names, func(t *Target) error { return r.gate(ctx, t, Want{ClusterSize: len(r.targets)}) })
-	}
-	if err != nil {
-		return &RestoreError{Node: "several", Backup: fmt.Sprint(backups), Cause: cause, Restore: err}
-	}
-	return &HaltError{Node: "all", Phase: PhaseStage2, Cause: cause, Restored: true,
-		Explain: "every node is back on its local HSM key and the cluster is healthy"}
+func togetherExplain(error, string) string {
+	return "every node was walked back together to the state named above and the cluster is healthy"
 }
 
 // forAll runs fn on the named nodes concurrently and joins their errors.

@@ -226,6 +226,9 @@ func (e *DialError) fix(kind DialErrorKind) string {
 	case DialRefused:
 		return fmt.Sprintf("check that sshd runs on %s and listens on port %s (ssh.port in the inventory, Port in ~/.ssh/config)", host, port)
 	case DialTimedOut:
+		if e.Timeout <= 0 {
+			return "check the address and firewalls (nothing answered in time), or raise --connect-timeout"
+		}
 		return fmt.Sprintf("check the address and firewalls (nothing answered within %s), or raise --connect-timeout", e.Timeout)
 	case DialNoHost:
 		return fmt.Sprintf("check the node's address, or add \"Host %s\" with its HostName to ~/.ssh/config", host)

@@ -4,7 +4,6 @@
 package kmsapi
 
 import (
-	"strings"
 	"time"
 )
 
@@ -67,14 +66,4 @@ func (s *ClusterStatus) Leader() (id uint32, ok bool) {
 		return 0, false
 	}
 	return uint32(leader), true
-}
-
-// IsVaultHSM reports whether an HSM name from the hsm / hsm_active lists is a
-// HashiCorp Vault HSM. The rule (name starts with "vault", case-insensitive,
-// e.g. "vault:transit/minkms-sealing-key") is UNCONFIRMED for the real
-// product, see docs/design.md; callers that need another rule should make it
-// configurable rather than change this default.
-func IsVaultHSM(name string) bool {
-	const prefix = "vault"
-	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
 }

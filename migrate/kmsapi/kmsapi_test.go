@@ -29,20 +29,3 @@ func TestLeader(t *testing.T) {
 		})
 	}
 }
-
-func TestIsVaultHSM(t *testing.T) {
-	tests := map[string]bool{
-		"vault:transit/minkms-sealing-key": true,
-		"Vault":                            true,
-		"VAULT-2":                          true,
-		"local":                            false,
-		"vaul":                             false,
-		"":                                 false,
-		"hashicorp:vault":                  false,
-	}
-	for name, want := range tests {
-		if got := IsVaultHSM(name); got != want {
-			t.Errorf("IsVaultHSM(%q) = %v, want %v", name, got, want)
-		}
-	}
-}

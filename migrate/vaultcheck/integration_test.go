@@ -155,7 +155,7 @@ func TestAgainstRealVault(t *testing.T) {
 		case "namespace":
 			cfg.AppRole.Namespace, cfg.Transit.Namespace = "ns1", "ns1"
 		}
-		nodes := []remote.Node{&fakeNode{name: "kms-1"}, &fakeNode{name: "kms-2", err: &net.OpError{Op: "dial", Err: syscall.EHOSTUNREACH}}}
+		nodes := []remote.Node{testNode("kms-1", nil), testNode("kms-2", &net.OpError{Op: "dial", Err: syscall.EHOSTUNREACH})}
 		rep, err := Run(context.Background(), cfg, nodes, Options{Getenv: noEnv, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/kmsctl/kmsctl/remote"
 )
@@ -24,8 +25,26 @@ var _ remote.Node = (*Unreachable)(nil)
 // Name returns the inventory name.
 func (u *Unreachable) Name() string { return u.NodeName }
 
-func (u *Unreachable) err() error {
-	return fmt.Errorf("node %s: no SSH connection: %w", u.NodeName, u.Err)
+func (u *Unreachable) err() error { return &noConnError{node: u.NodeName, err: u.Err} }
+
+// noConnError is the failure of every call on an Unreachable: it names
+// the node once (the dial error names it too) and keeps the dial error's
+// type for errors.As.
+type noConnError struct {
+	node string
+	err  error
+}
+
+func (e *noConnError) Error() string {
+	return fmt.Sprintf("node %s: no SSH connection: %s", e.node, withoutNode(e.node, e.err))
+}
+
+func (e *noConnError) Unwrap() error { return e.err }
+
+// withoutNode is err's message without the "node NAME: " prefixes of the
+// remote errors it wraps: the message around it names the node already.
+func withoutNode(node string, err error) string {
+	return strings.ReplaceAll(fmt.Sprint(err), "node "+node+": ", "")
 }
 
 // Run fails: there is no connection.
@@ -56,6 +75,6 @@ func (u *Unreachable) Close() error { return nil }
 
 // unreachableCheck is the failed check of a node without SSH connection.
 func unreachableCheck(c Check, u *Unreachable) Check {
-	return failed(c, fmt.Sprintf("node %s: no SSH connection, so Vault could not be checked from it: %v", u.NodeName, u.Err),
+	return failed(c, fmt.Sprintf("node %s: no SSH connection, so Vault could not be checked from it: %s", u.NodeName, withoutNode(u.NodeName, u.Err)),
 		"fix SSH access to the node first (`kmsctl status` shows what fails), then run the check again")
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/migrate/vaultcheck/vaultchecktest"
 	"github.com/kmsctl/kmsctl/remote"
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
 // The fake Vault's credentials, under the names the tests use.
@@ -26,32 +26,17 @@ const (
 	testKey      = vaultchecktest.Key
 )
 
-// fakeNode implements remote.Node; DialTCP dials the local address asked
-// for, or fails with err as an SSH channel would.
-type fakeNode struct {
-	name string
-	err  error
-}
-
-func (n *fakeNode) Name() string { return n.name }
-func (n *fakeNode) Run(context.Context, remote.Command) (remote.Result, error) {
-	return remote.Result{}, errors.New("not used")
-}
-func (n *fakeNode) ReadFile(context.Context, string) ([]byte, remote.FileInfo, error) {
-	return nil, remote.FileInfo{}, fs.ErrNotExist
-}
-func (n *fakeNode) Stat(context.Context, string) (remote.FileInfo, error) {
-	return remote.FileInfo{}, fs.ErrNotExist
-}
-func (n *fakeNode) WriteFileAtomic(context.Context, string, []byte, remote.WriteOptions) error {
-	return errors.New("not used")
-}
-func (n *fakeNode) Close() error { return nil }
-func (n *fakeNode) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
-	if n.err != nil {
-		return nil, n.err
+// testNode is a node for the Vault check: the one fake node
+// (remotetest), reaching every address the check dials (the fake Vault on
+// loopback) unless err is set, which its DialTCP then fails with as an SSH
+// channel would.
+func testNode(name string, err error) *remotetest.Node {
+	n := remotetest.NewNode(name)
+	n.ForwardAllTCP()
+	if err != nil {
+		n.Fail(remotetest.Fault{Op: remotetest.OpDialTCP, Err: err})
 	}
-	return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	return n
 }
 
 func noEnv(string) string { return "" }
@@ -71,7 +56,7 @@ func TestRunScenarios(t *testing.T) {
 			cfg := Config{CACertFile: v.WriteCA(t),
 				VaultSettings: configedit.VaultSettings{Server: v.URL(), AppRole: &configedit.AppRole{ID: testRoleID, Secret: testSecretID}, Transit: configedit.Transit{Key: testKey}}}
 			opts := Options{Getenv: noEnv, Timeout: 3 * time.Second}
-			nodes := []remote.Node{&fakeNode{name: "kms-1"}, &fakeNode{name: "kms-2"}}
+			nodes := []remote.Node{testNode("kms-1", nil), testNode("kms-2", nil)}
 			if sc.setup != nil {
 				sc.setup(v, &cfg, &opts, &nodes)
 			}
@@ -195,7 +180,7 @@ func operatorScenarios() []scenario {
 			status: map[string]Status{"vault.reachable": Fail, "node.vault@kms-1": Skip},
 			msg:    map[string]string{"vault.reachable": "cannot load the CA: CA certificate /nonexistent/ca.pem (from vault.ca_cert)"}},
 		{name: "node cut off from vault", setup: func(_ *vaultchecktest.FakeVault, _ *Config, _ *Options, n *[]remote.Node) {
-			(*n)[1] = &fakeNode{name: "kms-2", err: errors.New("ssh: rejected: connect failed (No route to host)")}
+			(*n)[1] = testNode("kms-2", errors.New("ssh: rejected: connect failed (No route to host)"))
 		},
 			status: with(allPass, "node.vault@kms-2", Fail),
 			msg:    map[string]string{"node.vault@kms-2": "node kms-2 cannot reach Vault at 127.0.0.1:"}},
@@ -206,7 +191,7 @@ func operatorScenarios() []scenario {
 			msg:    map[string]string{"node.vault@kms-1": "node kms-1: no SSH connection, so Vault could not be checked from it: dial tcp 10.213.0.11:22"},
 			fix:    map[string]string{"node.vault@kms-1": "fix SSH access"}},
 		{name: "node times out", setup: func(_ *vaultchecktest.FakeVault, _ *Config, _ *Options, n *[]remote.Node) {
-			(*n)[0] = &fakeNode{name: "kms-1", err: context.DeadlineExceeded}
+			(*n)[0] = testNode("kms-1", context.DeadlineExceeded)
 		},
 			status: with(allPass, "node.vault@kms-1", Fail), msg: map[string]string{"node.vault@kms-1": "timed out"}},
 		{name: "skip nodes", setup: func(_ *vaultchecktest.FakeVault, _ *Config, o *Options, _ *[]remote.Node) { o.SkipNodes = true },
@@ -366,25 +351,6 @@ func TestRunRejectsUnusableConfig(t *testing.T) {
 	}
 }
 
-// countingNode records how many DialTCP calls run at once.
-type countingNode struct {
-	fakeNode
-	mu        *sync.Mutex
-	cur, peak *int
-}
-
-func (n *countingNode) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
-	n.mu.Lock()
-	*n.cur++
-	*n.peak = max(*n.peak, *n.cur)
-	n.mu.Unlock()
-	time.Sleep(20 * time.Millisecond)
-	n.mu.Lock()
-	*n.cur--
-	n.mu.Unlock()
-	return n.fakeNode.DialTCP(ctx, addr)
-}
-
 func TestNodeChecksAreBoundedAndOrdered(t *testing.T) {
 	v := vaultchecktest.New(t)
 	cfg := Config{CACertFile: v.WriteCA(t),
@@ -392,8 +358,22 @@ func TestNodeChecksAreBoundedAndOrdered(t *testing.T) {
 	var mu sync.Mutex
 	var cur, peak int
 	var nodes []remote.Node
+	vault := strings.TrimPrefix(v.URL(), "https://")
 	for i := range 12 {
-		nodes = append(nodes, &countingNode{fakeNode: fakeNode{name: fmt.Sprintf("kms-%d", i+1)}, mu: &mu, cur: &cur, peak: &peak})
+		n := testNode(fmt.Sprintf("kms-%d", i+1), nil)
+		// each node's tunnel to Vault counts the checks in flight, slowly
+		n.HandleTCP(vault, func(c net.Conn) {
+			mu.Lock()
+			cur++
+			peak = max(peak, cur)
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			cur--
+			mu.Unlock()
+			remotetest.Forward(c, vault)
+		})
+		nodes = append(nodes, n)
 	}
 	rep, err := Run(context.Background(), cfg, nodes, Options{Getenv: noEnv, Parallel: 3})
 	if err != nil || !rep.Passed() {

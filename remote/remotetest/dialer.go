@@ -3,7 +3,9 @@ package remotetest
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/kmsctl/kmsctl/remote"
@@ -60,19 +62,30 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Node, error)
 	n := d.nodes[t.Name]
 	fault := takeFault(&d.faults, OpDial, t.Name)
 	d.mu.Unlock()
+	addr := dialAddr(t)
 	switch {
 	case fault != nil && fault.Block:
 		<-ctx.Done()
-		return nil, &remote.DialError{Node: t.Name, Addr: t.Address, Err: ctx.Err()}
+		return nil, &remote.DialError{Node: t.Name, Addr: addr, Err: ctx.Err()}
 	case fault != nil:
-		return nil, &remote.DialError{Node: t.Name, Addr: t.Address, Err: fault.Err}
+		return nil, &remote.DialError{Node: t.Name, Addr: addr, Err: fault.Err}
 	case ctx.Err() != nil:
-		return nil, &remote.DialError{Node: t.Name, Addr: t.Address, Err: ctx.Err()}
+		return nil, &remote.DialError{Node: t.Name, Addr: addr, Err: ctx.Err()}
 	case n == nil:
-		return nil, &remote.DialError{Node: t.Name, Addr: t.Address, Err: fmt.Errorf("remotetest: no node named %q", t.Name)}
+		return nil, &remote.DialError{Node: t.Name, Addr: addr, Err: fmt.Errorf("remotetest: no node named %q", t.Name)}
 	}
 	n.reopen()
 	return n, nil
+}
+
+// dialAddr is the host:port a real dial of t goes to (port 22 unless set),
+// as a *remote.DialError names it.
+func dialAddr(t remote.Target) string {
+	port := t.Port
+	if port == 0 {
+		port = 22
+	}
+	return net.JoinHostPort(t.Address, strconv.Itoa(port))
 }
 
 // reopen clears the closed mark for a new Dial.

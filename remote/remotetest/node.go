@@ -46,6 +46,10 @@ type Node struct {
 	faults  []*Fault
 	calls   []Call
 	closed  bool
+	// forwardAll: DialTCP without a handler dials the address for real.
+	forwardAll bool
+	// sudoRefused, when set, is what sudo prints when it refuses.
+	sudoRefused string
 }
 
 type script struct {
@@ -107,6 +111,19 @@ func (n *Node) File(path string) (File, bool) {
 	return f, ok
 }
 
+// Paths returns the paths of every file, sorted: what a scripted `find`
+// or `ls` answers from.
+func (n *Node) Paths() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	paths := make([]string, 0, len(n.files))
+	for p := range n.files {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	return paths
+}
+
 // Handle scripts every Run whose argv starts with prefix. The longest
 // matching prefix wins; among equal ones, the latest registered.
 func (n *Node) Handle(prefix []string, h Handler) {
@@ -121,6 +138,7 @@ func (n *Node) Respond(prefix []string, res remote.Result) {
 }
 
 // HandleTCP serves DialTCP(addr): h gets the node side of an in-memory pipe.
+// The empty addr serves every address that has no handler of its own.
 func (n *Node) HandleTCP(addr string, h func(net.Conn)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -130,16 +148,50 @@ func (n *Node) HandleTCP(addr string, h func(net.Conn)) {
 // ForwardTCP makes DialTCP(addr) connect to the real address target (e.g. an
 // httptest server on loopback).
 func (n *Node) ForwardTCP(addr, target string) {
-	n.HandleTCP(addr, func(c net.Conn) {
-		defer c.Close()
-		up, err := net.Dial("tcp", target)
-		if err != nil {
-			return
-		}
-		defer up.Close()
-		go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
-		io.Copy(c, up)
-	})
+	n.HandleTCP(addr, func(c net.Conn) { Forward(c, target) })
+}
+
+// Forward connects c (the node side of a DialTCP) to the real address
+// target and copies both ways until both ends close: the body of
+// ForwardTCP, for handlers that do something first (count, delay).
+func Forward(c net.Conn, target string) {
+	defer c.Close()
+	up, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() { _, _ = io.Copy(up, c); _ = up.(*net.TCPConn).CloseWrite() }()
+	_, _ = io.Copy(c, up)
+}
+
+// ForwardAllTCP makes DialTCP of any address without a handler of its own
+// connect to that address from the test process, as if the node and the
+// test shared the network: a node reaching whatever test server (a fake
+// Vault on loopback) the code under test names.
+func (n *Node) ForwardAllTCP() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.forwardAll = true
+}
+
+// RefuseSudo plays a node whose sudo refuses (a password is required, the
+// user is not in sudoers): every Run that asks for root exits 1 with
+// stderr, and file operations, which need root, fail with it.
+func (n *Node) RefuseSudo(stderr string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sudoRefused = stderr
+}
+
+// sudoError is the file operations' error on a node whose sudo refuses.
+func (n *Node) sudoError(op, path string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.sudoRefused == "" {
+		return nil
+	}
+	return n.errorf("%s %s: %s", op, path, n.sudoRefused)
 }
 
 // Closed reports whether Close was called.

@@ -31,6 +31,9 @@ func (n *Node) Run(ctx context.Context, cmd remote.Command) (remote.Result, erro
 	if len(cmd.Args) == 0 {
 		return remote.Result{}, n.errorf("empty command")
 	}
+	if refused := n.refusedSudo(cmd); refused != nil {
+		return *refused, nil
+	}
 	h := n.handler(cmd.Args)
 	if h == nil {
 		msg := fmt.Sprintf("remotetest: %s: no script for %q\n", n.name, strings.Join(cmd.Args, " "))
@@ -38,6 +41,17 @@ func (n *Node) Run(ctx context.Context, cmd remote.Command) (remote.Result, erro
 	}
 	cmd.Stdin = bytes.NewReader(stdin)
 	return h(cmd, stdin)
+}
+
+// refusedSudo is the result of cmd on a node whose sudo refuses; nil
+// when cmd runs.
+func (n *Node) refusedSudo(cmd remote.Command) *remote.Result {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !cmd.Sudo || n.sudoRefused == "" {
+		return nil
+	}
+	return &remote.Result{ExitCode: 1, Stderr: []byte(n.sudoRefused)}
 }
 
 // handler finds the script for args.
@@ -63,6 +77,9 @@ func (n *Node) ReadFile(ctx context.Context, path string) ([]byte, remote.FileIn
 	if err := n.begin(ctx, Call{Op: OpReadFile, Path: path}); err != nil {
 		return nil, remote.FileInfo{}, err
 	}
+	if err := n.sudoError("read", path); err != nil {
+		return nil, remote.FileInfo{}, err
+	}
 	fi, data, err := n.lookup("read", path)
 	return data, fi, err
 }
@@ -70,6 +87,9 @@ func (n *Node) ReadFile(ctx context.Context, path string) ([]byte, remote.FileIn
 // Stat returns the file's metadata.
 func (n *Node) Stat(ctx context.Context, path string) (remote.FileInfo, error) {
 	if err := n.begin(ctx, Call{Op: OpStat, Path: path}); err != nil {
+		return remote.FileInfo{}, err
+	}
+	if err := n.sudoError("stat", path); err != nil {
 		return remote.FileInfo{}, err
 	}
 	fi, _, err := n.lookup("stat", path)
@@ -94,25 +114,51 @@ func (n *Node) WriteFileAtomic(ctx context.Context, path string, data []byte, op
 	if err := n.begin(ctx, c); err != nil {
 		return err
 	}
+	if err := n.sudoError("write", path); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.files[path] = File{Data: bytes.Clone(data), Mode: opts.Mode, UID: opts.UID, GID: opts.GID}
 	return nil
 }
 
-// DialTCP connects to the handler registered for addr; without one the
-// connection is refused.
+// DialTCP connects to the handler registered for addr, else (ForwardAllTCP)
+// to addr itself, else to the catch-all handler; without one the
+// connection is refused. The connection is a *Conn.
 func (n *Node) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
 	if err := n.begin(ctx, Call{Op: OpDialTCP, Addr: addr}); err != nil {
 		return nil, err
 	}
 	n.mu.Lock()
-	h := n.tcp[addr]
+	h, ok := n.tcp[addr]
+	if !ok {
+		h = n.tcp[""]
+	}
+	forward := n.forwardAll && !ok
 	n.mu.Unlock()
+	if forward {
+		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, n.errorf("dial %s: %w", addr, err)
+		}
+		return &Conn{Conn: c, Node: n.name, Addr: addr}, nil
+	}
 	if h == nil {
 		return nil, n.errorf("dial %s: %w", addr, syscall.ECONNREFUSED)
 	}
 	client, server := net.Pipe()
 	go h(server)
-	return client, nil
+	return &Conn{Conn: client, Node: n.name, Addr: addr}, nil
+}
+
+// Conn is the client side of a DialTCP connection, named by node and
+// address, so a fake API client handed a node's tunnel can tell whose API
+// it stands for without speaking the protocol.
+type Conn struct {
+	net.Conn
+	// Node is the name of the node that dialled.
+	Node string
+	// Addr is the address dialled from the node.
+	Addr string
 }

@@ -157,19 +157,28 @@ func TestForwardTCPToHTTPServer(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "live")
 	}))
-	defer srv.Close()
-	n := NewNode("kms-1")
-	n.ForwardTCP("127.0.0.1:7373", srv.Listener.Addr().String())
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return n.DialTCP(ctx, addr) },
-	}}
-	resp, err := client.Get("http://127.0.0.1:7373/v1/health/live")
-	if err != nil {
-		t.Fatal(err)
+	real := srv.Listener.Addr().String()
+	// ForwardTCP maps the node's address to the server's; ForwardAllTCP
+	// dials the server's address itself.
+	one, all := NewNode("kms-1"), NewNode("kms-2")
+	one.ForwardTCP("127.0.0.1:7373", real)
+	all.ForwardAllTCP()
+	for n, url := range map[*Node]string{one: "http://127.0.0.1:7373/v1/health/live", all: "http://" + real + "/v1/health/live"} {
+		client := &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return n.DialTCP(ctx, addr) },
+		}}
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if body, _ := io.ReadAll(resp.Body); string(body) != "live" {
+			t.Fatalf("%s: body %q", n.Name(), body)
+		}
 	}
-	defer resp.Body.Close()
-	if body, _ := io.ReadAll(resp.Body); string(body) != "live" {
-		t.Fatalf("body %q", body)
+	srv.Close()
+	if _, err := all.DialTCP(context.Background(), real); !errors.Is(err, syscall.ECONNREFUSED) || !strings.Contains(err.Error(), "node kms-2") {
+		t.Fatalf("closed address: %v, want a refusal naming the node", err)
 	}
 }
 
@@ -199,5 +208,60 @@ func TestDialerAndClose(t *testing.T) {
 	n1.Close()
 	if _, err := n1.Run(ctx, remote.Command{Args: []string{"true"}}); !errors.Is(err, net.ErrClosed) || !n1.Closed() {
 		t.Fatalf("Run after Close: %v", err)
+	}
+}
+
+func TestRefuseSudo(t *testing.T) {
+	ctx := context.Background()
+	n := NewNode("kms-1")
+	n.SetFile("/etc/default/minkms", File{Data: []byte("A=1\n")})
+	n.Respond([]string{"true"}, remote.Result{})
+	n.RefuseSudo("sudo: a password is required")
+	if res, err := n.Run(ctx, remote.Command{Args: []string{"true"}}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("Run without sudo = %+v, %v; want it to run", res, err)
+	}
+	res, err := n.Run(ctx, remote.Command{Args: []string{"true"}, Sudo: true})
+	if err != nil || res.ExitCode != 1 || string(res.Stderr) != "sudo: a password is required" {
+		t.Fatalf("Run with sudo = %+v, %v; want exit 1 and sudo's refusal", res, err)
+	}
+	if _, _, err := n.ReadFile(ctx, "/etc/default/minkms"); err == nil || !strings.Contains(err.Error(), "node kms-1: read /etc/default/minkms: sudo: a password is required") {
+		t.Fatalf("ReadFile: %v", err)
+	}
+	if err := n.WriteFileAtomic(ctx, "/etc/default/minkms", nil, remote.WriteOptions{}); err == nil {
+		t.Fatal("WriteFileAtomic succeeded without sudo")
+	}
+	if f, _ := n.File("/etc/default/minkms"); string(f.Data) != "A=1\n" {
+		t.Fatalf("a refused write changed the file: %q", f.Data)
+	}
+}
+
+func TestCatchAllTCPAndConnNames(t *testing.T) {
+	n := NewNode("kms-2")
+	n.HandleTCP("", func(c net.Conn) { io.WriteString(c, "any"); c.Close() })
+	n.HandleTCP("10.0.0.1:8200", func(c net.Conn) { io.WriteString(c, "vault"); c.Close() })
+	for addr, want := range map[string]string{"127.0.0.1:7373": "any", "10.0.0.1:8200": "vault"} {
+		c, err := n.DialTCP(context.Background(), addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc, ok := c.(*Conn)
+		if !ok || tc.Node != "kms-2" || tc.Addr != addr {
+			t.Errorf("DialTCP(%s) = %#v, want a *Conn naming kms-2 and the address", addr, c)
+		}
+		if got, _ := io.ReadAll(c); string(got) != want {
+			t.Errorf("DialTCP(%s) reached %q, want %q", addr, got, want)
+		}
+	}
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	c := NewClock(start)
+	if got := <-c.After(5 * time.Minute); !got.Equal(start.Add(5 * time.Minute)) {
+		t.Fatalf("After fired with %s", got)
+	}
+	c.After(-time.Second) // never back in time
+	if !c.Now().Equal(start.Add(5*time.Minute)) || c.Waited() != 5*time.Minute {
+		t.Fatalf("Now %s, Waited %s", c.Now(), c.Waited())
 	}
 }
