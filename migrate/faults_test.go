@@ -125,6 +125,8 @@ func TestRestoreLadder(t *testing.T) {
 			s := newVariantSim(3, productNames, tt.unsealAll)
 			count := 0
 			s.nodes[0].onRestart = func() {
+				s.mu.Lock()
+				defer s.mu.Unlock()
 				if count++; count == 2 { // kms-1's stage-2 restart: the canary
 					s.vault = false
 					s.nodes[2].failAll = tt.failAll
@@ -297,10 +299,13 @@ func TestTogetherRestoreWalksAllNodesBack(t *testing.T) {
 	s := newSim(3)
 	opts, _ := testOpts("run-t")
 	opts.Desired.Stage2 = Stage2Together
-	count := 0
-	s.nodes[0].onRestart = func() {
-		if count++; count == 2 { // the together restart
-			s.vault = false
+	// Vault stops working for every node right after the leader (kms-2,
+	// last in stage 1) sealed its entry: no node can start on Vault alone.
+	s.nodes[1].onRestart = func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, n := range s.nodes {
+			n.badVault = true
 		}
 	}
 	_, err := Apply(context.Background(), s.targets(), opts)

@@ -63,7 +63,7 @@ func parseUnitFiles(out []byte) UnitFiles {
 				u.EnvFiles = append(u.EnvFiles, strings.TrimPrefix(f, "-"))
 			}
 		case "Environment":
-			u.Environment = append(u.Environment, strings.Fields(v)...)
+			u.Environment = append(u.Environment, splitQuoted(v)...)
 		case "FragmentPath":
 			if v != "" {
 				u.Sources = append(u.Sources, v)
@@ -87,7 +87,7 @@ func daemonConfig(u UnitFiles, envs map[string][]byte) string {
 	opts := ""
 	for _, e := range u.Environment {
 		if v, ok := strings.CutPrefix(e, "MINIO_KMS_OPTS="); ok {
-			opts = strings.Trim(v, `"`)
+			opts = v
 		}
 	}
 	for _, f := range u.EnvFiles {
@@ -149,7 +149,7 @@ func otherKeySources(ctx context.Context, t *Target, u UnitFiles, envs map[strin
 			errs = append(errs, fmt.Errorf("node %s: %s:%d: a second EnvironmentFile of %s sets %s; remove it there (kmsctl edits only %s)", t.Name, f, keyLine(envs[f]), t.Unit, EnvKey, t.EnvPath))
 		}
 	}
-	if !slices.ContainsFunc(u.Environment, func(e string) bool { return strings.HasPrefix(strings.Trim(e, `"`), EnvKey+"=") }) {
+	if !slices.ContainsFunc(u.Environment, func(e string) bool { return strings.HasPrefix(e, EnvKey+"=") }) {
 		return errs
 	}
 	where := keyInFiles(ctx, t.Node, u.Sources)
@@ -189,4 +189,29 @@ func keyInFiles(ctx context.Context, n remote.Node, files []string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// splitQuoted splits systemctl show's Environment= value: entries are
+// separated by spaces, and an entry holding spaces is double-quoted.
+func splitQuoted(v string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	for _, c := range v {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == ' ' && !quoted:
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(c)
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
 }

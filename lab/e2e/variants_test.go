@@ -47,30 +47,61 @@ func TestMigrateUnderEveryVariant(t *testing.T) {
 	}
 }
 
-// A node whose Vault is out of reach when its Vault block goes in: under
-// unseal-any it starts on its local key alone, and the missing sealed entry
-// is what gives it away; under unseal-all it does not start. Both halt in
-// stage 1 with the node restored and stage 2 never started.
+// A node whose Vault is out of reach: before the run, the preflight's
+// Vault check from that node finds it and nothing changes; once the run is
+// under way (the leader, last in stage 1, cut off after the first node's
+// gate), under unseal-any it starts on its local key alone and the missing
+// sealed entry gives it away, under unseal-all it does not start. Both halt
+// in stage 1 with the node restored and stage 2 never started.
 func TestMigrateVaultUnreachableNodeHaltsInStage1UnderEveryVariant(t *testing.T) {
 	l := needLab(t)
 	for _, v := range variants {
 		t.Run(v.names+"/unseal-"+v.unseal, func(t *testing.T) {
 			l.useVariant(t, v)
-			victim := l.firstFollower(t)
-			orig := l.file(t, victim, "/etc/minkms/config.yaml")
-			must(t, l.labCmd(t, "fault", victim, "cutoff-vault"), "cutoff-vault")
-			r := l.kmsctl(t, nil, enable(l, l.inventory())...)
-			if r.code != 5 || !strings.Contains(r.stderr, "halted in stage1 at node "+victim) || !strings.Contains(r.stderr, "restored") {
-				t.Fatalf("want exit 5, %s restored in stage 1: %s", victim, r)
+			leader := l.leader(t)
+			orig := l.file(t, leader, "/etc/minkms/config.yaml")
+			must(t, l.labCmd(t, "fault", leader, "cutoff-vault"), "cutoff-vault")
+			if r := l.kmsctl(t, nil, enable(l, l.inventory())...); r.code != 4 || !strings.Contains(r.stderr, leader) {
+				t.Fatalf("a node without a route to Vault must fail the preflight: %s", r)
 			}
-			if v.unseal == "any" && !strings.Contains(r.stderr, victim+" started on ") || v.unseal == "any" && !strings.Contains(r.stderr, "only: its Vault HSM has no sealed root key entry") {
-				t.Fatalf("under unseal-any the message must name the missing sealed entry: %s", r)
+			must(t, l.labCmd(t, "heal", leader, "cutoff-vault"), "heal")
+			run := l.start(t, enable(l, l.inventory(), "--settle", "4s")...)
+			run.waitFor(t, 3*time.Minute, func(e event) bool { return e.Phase == "stage1" && e.Step == "gate" && e.Result == "ok" })
+			must(t, l.labCmd(t, "fault", leader, "cutoff-vault"), "cutoff-vault")
+			code, stderr := run.wait(t), run.stderr.String()
+			if code != 5 || !strings.Contains(stderr, "halted in stage1 at node "+leader) || !strings.Contains(stderr, "restored") {
+				t.Fatalf("want exit 5, %s restored in stage 1: exit %d\n%s", leader, code, stderr)
 			}
-			if got := l.file(t, victim, "/etc/minkms/config.yaml"); got != orig {
-				t.Fatalf("%s config not restored", victim)
+			if v.unseal == "any" && !strings.Contains(stderr, leader+" started on ") || v.unseal == "any" && !strings.Contains(stderr, "only: its Vault HSM has no sealed root key entry") {
+				t.Fatalf("under unseal-any the message must name the missing sealed entry:\n%s", stderr)
+			}
+			if got := l.file(t, leader, "/etc/minkms/config.yaml"); got != orig {
+				t.Fatalf("%s config not restored", leader)
 			}
 			l.assertKeysKept(t)
-			must(t, l.labCmd(t, "heal", victim, "cutoff-vault"), "heal")
+			must(t, l.labCmd(t, "heal", leader, "cutoff-vault"), "heal")
 		})
 	}
+}
+
+// On a lab whose nodes have no admin.identity (the root API key is derived
+// from the first HSM, as the product's chart describes), the migration pins
+// admin.identity to the operator's key, visibly, and the key still works on
+// every node at the end; with --no-pin-admin it is refused up front.
+func TestMigrateDerivedAdminIdentity(t *testing.T) {
+	l := needLab(t)
+	if l.getenv("LAB_ADMIN_IDENTITY") != "derived" {
+		t.Skip("the lab pins admin.identity (lab up --admin-identity derived plays the other variant)")
+	}
+	l.reset(t)
+	r := l.kmsctl(t, nil, enable(l, l.inventory(), "--no-pin-admin")...)
+	if r.code != 4 || !strings.Contains(r.stderr, "sets no admin.identity") || !strings.Contains(r.stderr, "identity: ") {
+		t.Fatalf("--no-pin-admin must refuse with the lines to add: %s", r)
+	}
+	plan := must(t, l.kmsctl(t, nil, "hsm", "enable-vault", "-i", l.inventory(), "--dry-run"), "dry run")
+	if !strings.Contains(plan.stdout, "+admin:") || !strings.Contains(plan.stdout, "+  identity: ") {
+		t.Fatalf("the plan must show the pinned admin.identity: %s", plan)
+	}
+	must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "enable-vault")
+	l.assertOnVault(t)
 }
