@@ -14,6 +14,7 @@ import (
 	"github.com/minio/kms-go/kms"
 	"github.com/minio/kms-go/kms/cmds"
 	pb "github.com/minio/kms-go/kms/protobuf"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // KMSClient is a client of the public SDK (kms-go) for one node, authenticated
@@ -46,6 +47,22 @@ func NewKMSClient(l Layout, endpoint, apiKey string) (*kms.Client, error) {
 // Client.ClusterStatus panics on responses of 1001..1024 bytes (its buffer pool
 // hands out a 1 KB buffer for sizes up to 1 KiB), which a 5-node cluster hits.
 func ClusterStatus(ctx context.Context, c *kms.Client) (*kms.ClusterStatusResponse, error) {
+	data, err := clusterStatusBody(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var out kms.ClusterStatusResponse
+	rest, err := cmds.Decode[pb.ClusterStatusResponse](data, cmds.ClusterStatus, &out)
+	if err != nil {
+		return nil, fmt.Errorf("decode ClusterStatus response: %w", err)
+	}
+	if len(rest) != 0 {
+		return nil, errors.New("ClusterStatus response has trailing data")
+	}
+	return &out, nil
+}
+
+func clusterStatusBody(ctx context.Context, c *kms.Client) ([]byte, error) {
 	body, err := cmds.Encode(nil, cmds.ClusterStatus, &kms.ClusterStatusRequest{})
 	if err != nil {
 		return nil, fmt.Errorf("encode ClusterStatus: %w", err)
@@ -59,13 +76,54 @@ func ClusterStatus(ctx context.Context, c *kms.Client) (*kms.ClusterStatusRespon
 	if err != nil {
 		return nil, fmt.Errorf("read ClusterStatus response: %w", err)
 	}
-	var out kms.ClusterStatusResponse
-	rest, err := cmds.Decode[pb.ClusterStatusResponse](data, cmds.ClusterStatus, &out)
+	return data, nil
+}
+
+// HSMLists are one node's ServerStatusResponse fields 19 (hsm: HSMs with a
+// sealed root key entry) and 20 (hsm_active: HSMs configured).
+type HSMLists struct {
+	Sealed, Configured []string
+}
+
+// ClusterHSMs runs ClusterStatus and returns each up node's HSM lists. The
+// SDK version in go.mod predates fields 19 and 20, so they are read from
+// the message's unknown fields.
+func ClusterHSMs(ctx context.Context, c *kms.Client) (map[uint32]HSMLists, error) {
+	data, err := clusterStatusBody(ctx, c)
 	if err != nil {
+		return nil, err
+	}
+	var cs pb.ClusterStatusResponse
+	if _, err := cmds.DecodePB(data, cmds.ClusterStatus, &cs); err != nil {
 		return nil, fmt.Errorf("decode ClusterStatus response: %w", err)
 	}
-	if len(rest) != 0 {
-		return nil, errors.New("ClusterStatus response has trailing data")
+	out := map[uint32]HSMLists{}
+	for id, n := range cs.NodesUp {
+		var l HSMLists
+		b := n.ProtoReflect().GetUnknown()
+		for len(b) > 0 {
+			num, typ, k := protowire.ConsumeTag(b)
+			if k < 0 {
+				return nil, fmt.Errorf("node %d: bad unknown field", id)
+			}
+			b = b[k:]
+			if typ != protowire.BytesType || (num != 19 && num != 20) {
+				k = protowire.ConsumeFieldValue(num, typ, b)
+			} else {
+				var v string
+				v, k = protowire.ConsumeString(b)
+				if num == 19 {
+					l.Sealed = append(l.Sealed, v)
+				} else {
+					l.Configured = append(l.Configured, v)
+				}
+			}
+			if k < 0 {
+				return nil, fmt.Errorf("node %d: bad field %d", id, num)
+			}
+			b = b[k:]
+		}
+		out[id] = l
 	}
-	return &out, nil
+	return out, nil
 }
