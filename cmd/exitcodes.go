@@ -26,6 +26,11 @@ const (
 	ExitInterrupted = 6
 	// ExitRollbackFailed: restoring a node failed; operator action needed.
 	ExitRollbackFailed = 7
+	// ExitNotPurged: the migration is done and the cluster runs on Vault,
+	// but the local HSM's sealed root key entry could not be removed (or a
+	// restart brought it back): an old copy of the local key still unseals
+	// a copy of those volumes. Nothing needs repair; the message says why.
+	ExitNotPurged = 8
 )
 
 // ExitError carries an exit status through cobra. Commands return it (via

@@ -25,6 +25,7 @@ type HSMEnableVaultOptions struct {
 	Stage2           string
 	VaultBlock       string
 	KeepLocalHSM     bool
+	KeepLocalEntry   bool
 	KeepBackups      bool
 	ForceUnlock      bool
 	SkipVaultCheck   bool
@@ -50,6 +51,9 @@ inventory, without downtime:
   stage 1    per node, leader last: write the Vault block, restart, health gate
   stage 2    per node, canary first: remove MINIO_KMS_HSM_KEY, restart, health gate
   verify     the whole cluster on Vault; delete the backups holding the HSM key
+  purge      RemoveHSM of the local HSM (IRREVERSIBLE): no node keeps a root key
+             entry sealed with the old key; one follower restarted to prove it
+             unseals through Vault alone (skip: --keep-local-entry)
 
 A node that fails its gate is restored from its backup and the run stops.
 Interrupted runs resume where they stopped. With --dry-run nothing on any node
@@ -59,7 +63,8 @@ Exit status: 0 done (or nothing to do), 2 usage (or, with --dry-run
 --detailed-exitcode, changes pending), 4 preflight failed (nothing changed),
 5 halted: the failing node is as it was, or restored to a state of the run
 proven to start, 6 interrupted, 7 operator action needed (even the original
-files did not start, or the final check failed). See docs/exit-codes.md.`,
+files did not start, or the final check failed), 8 migrated to Vault but the
+local HSM's sealed entry was not removed (or came back). See docs/exit-codes.md.`,
 		Example: `  kmsctl hsm enable-vault -i kms.yaml --dry-run --out plan.json
   kmsctl hsm enable-vault -i kms.yaml --plan plan.json
   kmsctl hsm enable-vault -i kms.yaml --yes -o json > run.jsonl
@@ -84,6 +89,7 @@ files did not start, or the final check failed). See docs/exit-codes.md.`,
 	fl.StringVar(&opts.Stage2, "stage2", string(migrate.Stage2Rolling), "how the local HSM key is removed: rolling (canary, then one node at a time) or together (all nodes at once, with a short outage)")
 	fl.StringVar(&opts.VaultBlock, "vault-block", "", "spelling of a new Vault block: hsm.hashicorp.vault (default) or hsm.vault; a node's existing spelling is kept")
 	fl.BoolVar(&opts.KeepLocalHSM, "keep-local-hsm", false, "stop after stage 1: keep MINIO_KMS_HSM_KEY on the nodes")
+	fl.BoolVar(&opts.KeepLocalEntry, "keep-local-entry", false, "skip the purge: keep the local HSM's sealed root key entry in every node's database (an old copy of the local key then still unseals a copy of a volume)")
 	fl.BoolVar(&opts.KeepBackups, "keep-backups", false, "keep the backups that hold the HSM key (each is a copy of the key)")
 	fl.BoolVar(&opts.ForceUnlock, "force-unlock", false, "clear a stale lock left by a run that died (a fresh lock is never cleared)")
 	fl.BoolVar(&opts.NoPinAdmin, "no-pin-admin", false, "do not pin admin.identity to your API key's identity on nodes whose config has none: refuse them instead")
@@ -128,6 +134,7 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 	if !o.NoPinAdmin {
 		d.PinAdmin = apiIdentity(sess.apiKey)
 	}
+	d.KeepLocalEntry = o.KeepLocalEntry
 	if err := d.Vault.Validate(); err != nil {
 		return usageError(fmt.Errorf("%s: %w", sess.inv.File, err))
 	}
@@ -205,6 +212,8 @@ func rolloutExit(err error, run string) error {
 		code = ExitRollbackFailed
 	case migrate.OutcomeInterrupted:
 		code = ExitInterrupted
+	case migrate.OutcomeNotPurged:
+		code = ExitNotPurged
 	}
 	msg := fmt.Errorf("run %s: %w", run, err)
 	if o.Journal != "" {

@@ -117,6 +117,9 @@ func writeRunSummary(w io.Writer, pt render.Painter, s *migrate.Summary) {
 	for _, b := range s.BackupsKept {
 		fmt.Fprintf(w, "  backups kept: %s\n", b)
 	}
+	if s.LocalEntry != "" {
+		fmt.Fprintf(w, "  local HSM entry: %s\n", s.LocalEntry)
+	}
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "  %s %s\n", pt.Paint(render.Warn, "warning:"), warn)
 	}

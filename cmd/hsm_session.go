@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/kmsctl/kmsctl/inventory"
 	"github.com/kmsctl/kmsctl/migrate"
@@ -89,6 +90,25 @@ func (k keyedAPI) ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, err
 		return nil, migrate.ErrNoAPIKey
 	}
 	return k.NodeAPI.ClusterStatus(ctx)
+}
+
+// errNoHSMAdmin: the node API client cannot send AddHSM/RemoveHSM.
+var errNoHSMAdmin = errors.New("the node API client has no AddHSM/RemoveHSM")
+
+// RemoveHSM forwards to the client (kmsapi.Client) for the purge.
+func (k keyedAPI) RemoveHSM(ctx context.Context, name string) error {
+	if a, ok := k.NodeAPI.(migrate.HSMAdmin); ok {
+		return a.RemoveHSM(ctx, name)
+	}
+	return errNoHSMAdmin
+}
+
+// AddHSM forwards to the client (kmsapi.Client) for a rollback after a purge.
+func (k keyedAPI) AddHSM(ctx context.Context, name string, overwrite bool) error {
+	if a, ok := k.NodeAPI.(migrate.HSMAdmin); ok {
+		return a.AddHSM(ctx, name, overwrite)
+	}
+	return errNoHSMAdmin
 }
 
 // desiredFrom turns the Vault settings of the run (vaultSettings) and the

@@ -60,7 +60,10 @@ type Summary struct {
 	// Downtime is the outage of a `--stage2 together` restart.
 	Downtime    float64  `json:"downtime_s,omitempty"`
 	BackupsKept []string `json:"backups_kept,omitempty"`
-	Warnings    []string `json:"warnings,omitempty"`
+	// LocalEntry says what became of the local HSM's sealed root key
+	// entries: removed, already removed, or kept and why.
+	LocalEntry string   `json:"local_entry,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
 }
 
 type runner struct {
@@ -135,7 +138,7 @@ func (r *runner) applyLocked(ctx context.Context) error {
 	r.sum.Order = plan.Order
 	if !plan.Pending() {
 		r.emit(Event{Phase: PhaseVerify, Result: ResultOK, Message: "every node already runs on Vault: nothing to do"})
-		return nil
+		return r.purgeOnly(ctx)
 	}
 	if err := r.stage1(ctx, plan); err != nil {
 		return err
@@ -152,7 +155,7 @@ func (r *runner) applyLocked(ctx context.Context) error {
 		return err
 	}
 	r.cleanup(ctx)
-	return nil
+	return r.purgeAfterStages(ctx)
 }
 
 // finish turns the outcome into the summary and emits it.
