@@ -8,6 +8,6 @@ func newCmdHSM(f *Factory) *cobra.Command {
 		Use:   "hsm",
 		Short: "Move a cluster's HSM to Vault, and back",
 	}
-	c.AddCommand(newCmdHSMEnableVault(f, nil), newCmdHSMRollback(f, nil))
+	c.AddCommand(newCmdHSMEnableVault(f, nil), newCmdHSMRollback(f, nil), newCmdHSMPurgeLocal(f, nil))
 	return c
 }

@@ -121,6 +121,12 @@ func writePlanSummary(w io.Writer, ro render.Options, p *migrate.Plan) {
 	}
 }
 
+// writePurgeSummary is what `hsm purge-local` shows before its prompt.
+func writePurgeSummary(w io.Writer, ro render.Options, pp migrate.PurgePlan) {
+	pt := render.NewPainter(w, ro)
+	fmt.Fprintf(w, "%s\n  purge: %s\n", pt.Paint(render.Strong, "Plan"), purgeWords(pt, pp))
+}
+
 // writePlan prints the whole plan: phases, order, each node's diffs.
 func writePlan(w io.Writer, ro render.Options, p *migrate.Plan) {
 	pt := render.NewPainter(w, ro)

@@ -196,6 +196,26 @@ func TestPurgeRefusedWithNodeDown(t *testing.T) {
 	}
 }
 
+// purge-local on a cluster that still has the local key configured (never
+// migrated, or stage 2 skipped) is refused before anything changes.
+func TestPurgeRefusedWhileLocalConfigured(t *testing.T) {
+	s := newSim(3)
+	opts, _ := testOpts("run-1")
+	opts.Desired.KeepLocalHSM = true
+	if _, err := Apply(context.Background(), s.targets(), opts); err != nil {
+		t.Fatal(err)
+	}
+	s.log = nil
+	opts, _ = testOpts("run-2")
+	_, err := Purge(context.Background(), s.targets(), opts)
+	if OutcomeOf(err).Kind != OutcomePreflight || !strings.Contains(err.Error(), "still has the local HSM configured") {
+		t.Fatalf("Purge = %v, want a preflight refusal naming the configured local HSM", err)
+	}
+	if len(localEntries(s)) != 3 || len(restarts(s)) > 0 {
+		t.Fatalf("a refused purge changed the cluster: entries %v, restarts %v", localEntries(s), restarts(s))
+	}
+}
+
 // A key manager that re-seals the removed entry at start-up (the stand-in's
 // restart_recreates_removed, here even without the key configured) is
 // detected after the one follower restart and reported, without a loop.
