@@ -143,7 +143,7 @@ func (r *runner) rollbackNode(ctx context.Context, t *Target, m Manifest) error 
 	}
 	r.startHistory(t.Name, StateBefore, before, Want{ClusterSize: len(r.targets)})
 	if err := r.write(ctx, s); err != nil {
-		ns.Stage1 = stepResult(err)
+		ns.Stage1 = stepResult(t.Name, err)
 		return err
 	}
 	if err := r.restartAndGate(context.WithoutCancel(ctx), t, s.want); err != nil {

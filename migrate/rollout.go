@@ -246,7 +246,7 @@ func (r *runner) stage1(ctx context.Context, plan *Plan) error {
 			return err
 		}
 		if err := r.runStep(ctx, r.stage1Step(np)); err != nil {
-			ns.Stage1 = stepResult(err)
+			ns.Stage1 = stepResult(np.Name, err)
 			return err
 		}
 		ns.Stage1 = "changed"
@@ -263,9 +263,14 @@ func (r *runner) stage1Step(np NodePlan) nodeStep {
 	}
 }
 
-// stepResult is a node's summary entry after its step failed.
-func stepResult(err error) string {
-	switch OutcomeOf(err).Kind {
+// stepResult is a node's summary entry after its step failed: the step
+// itself passed when the halt is about another node (the restart watch).
+func stepResult(node string, err error) string {
+	o := OutcomeOf(err)
+	if o.Node != node && o.Node != "" {
+		return "changed"
+	}
+	switch o.Kind {
 	case OutcomeUnchanged:
 		return "unchanged"
 	case OutcomeHalted:
@@ -286,8 +291,12 @@ func (r *runner) between(ctx context.Context) error {
 	}
 	if err := r.checkAll(ctx, Want{VaultEntry: true, ClusterSize: len(r.targets), Steady: true}); err != nil {
 		node := nodeOf(err)
-		return &HaltError{Node: node, Phase: PhaseBetween, Cause: err, Unchanged: true, State: r.stateOf(node),
-			Explain: "stage 2 was not started: no local key was removed, every node still unseals with its local HSM; " + stage1Explain(err, "")}
+		journal := ""
+		if t, ok := r.byName[node]; ok {
+			journal = systemd.Journal(context.WithoutCancel(ctx), t.Node, t.Unit, 20)
+		}
+		return &HaltError{Node: node, Phase: PhaseBetween, Cause: err, Unchanged: true, State: r.stateOf(node), Journal: journal,
+			Explain: "stage 2 was not started: no local key was removed, every node still unseals with its local HSM; " + stage1Explain(err, journal)}
 	}
 	r.emit(Event{Phase: PhaseBetween, Result: ResultOK, Message: "every node has a Vault HSM entry"})
 	return nil

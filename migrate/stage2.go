@@ -30,7 +30,7 @@ func (r *runner) stage2(ctx context.Context, plan *Plan) error {
 			r.emit(Event{Phase: PhaseStage2, Node: np.Name, Step: "canary", Result: ResultStart, Message: "first node without its local HSM key"})
 		}
 		if err := r.runStep(ctx, r.stage2Step(np)); err != nil {
-			r.nodeSummary(np.Name).Stage2 = stepResult(err)
+			r.nodeSummary(np.Name).Stage2 = stepResult(np.Name, err)
 			return err
 		}
 		r.nodeSummary(np.Name).Stage2 = "changed"

@@ -28,6 +28,12 @@ type statusJSON struct {
 			LocalKey    bool     `json:"local_key"`
 			VaultBlocks []string `json:"vault_blocks"`
 		} `json:"files"`
+		Member *struct {
+			HSM          []string `json:"hsm"`
+			LocalHSMs    []string `json:"local_hsms"`
+			ExternalHSMs []string `json:"external_hsms"`
+			HSMNote      string   `json:"hsm_note"`
+		} `json:"member"`
 	} `json:"nodes"`
 	Cluster *struct {
 		Leader string `json:"leader"`
@@ -74,9 +80,19 @@ func (l *lab) assertOnVault(t *testing.T) {
 	if s.Cluster == nil || len(s.Cluster.Up) != len(l.nodes) {
 		t.Fatalf("cluster view: %+v", s.Cluster)
 	}
-	for _, n := range s.Cluster.Up {
-		if !slices.ContainsFunc(n.HSM, func(h string) bool { return strings.HasPrefix(h, "vault") }) {
-			t.Errorf("%s: no Vault HSM entry: %v", n.Node, n.HSM)
+	// The HSMs are told apart by difference (never by name): on a node with
+	// only the Vault block, every configured HSM is the external one, and
+	// each must hold a sealed entry.
+	for _, n := range s.Nodes {
+		m := n.Member
+		if m == nil || len(m.ExternalHSMs) == 0 || len(m.LocalHSMs) != 0 {
+			t.Errorf("%s: status does not show it on its external HSM alone: %+v", n.Name, m)
+			continue
+		}
+		for _, h := range m.ExternalHSMs {
+			if !slices.Contains(m.HSM, h) {
+				t.Errorf("%s: external HSM %s has no sealed entry (hsm %v)", n.Name, h, m.HSM)
+			}
 		}
 	}
 	for _, n := range l.nodes {

@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// unitPID is the node's MainPID and NRestarts as systemd reports them.
+func (l *lab) unitPID(t *testing.T, node string) string {
+	t.Helper()
+	return strings.TrimSpace(must(t, l.exec(t, nil, node, "systemctl", "show", "-p", "MainPID,NRestarts", "minkms"), "systemctl show").stdout)
+}
+
+// assertKeysKept checks that stage 2 never started: every node keeps its key.
+func (l *lab) assertKeysKept(t *testing.T) {
+	t.Helper()
+	for _, n := range l.nodes {
+		if !strings.Contains(l.file(t, n, "/etc/default/minkms"), "MINIO_KMS_HSM_KEY") {
+			t.Fatalf("%s lost its local key: stage 2 ran", n)
+		}
+	}
+}
+
+// A node that crashes after its settle period (systemd restarts it) is
+// caught before stage 2: the run names it and walks it back.
+func TestMigrateLateCrashCaughtBeforeStage2(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range []struct {
+		name  string
+		pick  func(*lab, *testing.T) string
+		after string
+	}{
+		{"first follower, 4s", (*lab).firstFollower, "4"},
+		{"second node, 6s", func(l *lab, t *testing.T) string {
+			leader, first := l.leader(t), l.firstFollower(t)
+			for _, n := range l.nodes {
+				if n != leader && n != first {
+					return n
+				}
+			}
+			return first
+		}, "6"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l.reset(t)
+			victim := tc.pick(l, t)
+			must(t, l.labCmd(t, "fault", victim, "crash-after", tc.after), "crash-after")
+			r := l.kmsctl(t, nil, enable(l, l.inventory())...)
+			if r.code != 5 || !strings.Contains(r.stderr, victim+" restarted on its own") {
+				t.Fatalf("want exit 5 naming %s's restart: %s", victim, r)
+			}
+			l.assertKeysKept(t)
+			if strings.Contains(l.file(t, victim, "/etc/minkms/config.yaml"), "vault:") {
+				t.Fatalf("%s not walked back to its original config", victim)
+			}
+			must(t, l.labCmd(t, "heal", victim, "crash-after"), "heal")
+			l.restartUnit(t, victim)
+			l.waitHealthy(t, 60*time.Second)
+		})
+	}
+}
+
+// Problems visible up front are refused by the preflight, on whichever
+// node they are, before any node is changed.
+func TestMigrateFileProblemsRefusedUpFront(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range []struct {
+		name     string
+		pick     func(*lab, *testing.T) string
+		plant    string // shell run on the node
+		undo     string
+		wantText string
+	}{
+		{"symlinked config on the leader", (*lab).leader,
+			"mv /etc/minkms/config.yaml /etc/minkms/real.yaml && ln -s real.yaml /etc/minkms/config.yaml",
+			"rm -f /etc/minkms/config.yaml && mv /etc/minkms/real.yaml /etc/minkms/config.yaml",
+			"/etc/minkms/config.yaml is a symbolic link"},
+		{"HSM key in a drop-in on a follower", (*lab).firstFollower,
+			`mkdir -p /etc/systemd/system/minkms.service.d && k=$(sed -n 's/^MINIO_KMS_HSM_KEY=//p' /etc/default/minkms) && printf '[Service]\nEnvironment=MINIO_KMS_HSM_KEY=%s\n' "$k" > /etc/systemd/system/minkms.service.d/key.conf && systemctl daemon-reload`,
+			"rm -rf /etc/systemd/system/minkms.service.d && systemctl daemon-reload",
+			"/etc/systemd/system/minkms.service.d/key.conf:2: an Environment= line sets MINIO_KMS_HSM_KEY"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l.reset(t)
+			victim := tc.pick(l, t)
+			must(t, l.exec(t, nil, victim, "sh", "-c", tc.plant), "plant")
+			t.Cleanup(func() { l.exec(t, nil, victim, "sh", "-c", tc.undo) })
+			before := map[string]string{}
+			for _, n := range l.nodes {
+				before[n] = l.unitPID(t, n) + l.file(t, n, "/etc/minkms/config.yaml")
+			}
+			for _, args := range [][]string{{"hsm", "enable-vault", "-i", l.inventory(), "--dry-run"}, enable(l, l.inventory())} {
+				r := l.kmsctl(t, nil, args...)
+				if r.code != 4 || !strings.Contains(r.stderr, "node "+victim) || !strings.Contains(r.stderr, tc.wantText) {
+					t.Fatalf("%v: want exit 4 naming %s and %q: %s", args, victim, tc.wantText, r)
+				}
+				if strings.Contains(r.stderr, "hsm:aes256:") {
+					t.Fatal("the HSM key's value is in the message")
+				}
+			}
+			for _, n := range l.nodes {
+				if got := l.unitPID(t, n) + l.file(t, n, "/etc/minkms/config.yaml"); got != before[n] {
+					t.Fatalf("%s was changed or restarted by a refused run", n)
+				}
+			}
+		})
+	}
+}
+
+// Vault sealed or stopped right after the canary's stage-2 gate: the next
+// node cannot run without its local key, and the restore walks it back
+// until it starts (the stage-1 state, or its original files).
+func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
+	l := needLab(t)
+	for _, fault := range []string{"seal", "stop"} {
+		t.Run(fault, func(t *testing.T) {
+			l.reset(t)
+			run := l.start(t, enable(l, l.inventory())...)
+			canary := run.waitFor(t, 4*time.Minute, func(e event) bool { return e.Phase == "stage2" && e.Step == "gate" && e.Result == "ok" })
+			must(t, l.labCmd(t, "fault", "vault", fault), fault+" vault")
+			code := run.wait(t)
+			stderr := run.stderr.String()
+			if code != 5 || !strings.Contains(stderr, "it was restored to its") {
+				t.Fatalf("canary %s; want exit 5 with the node restored to a named state, got %d\n%s", canary.Node, code, stderr)
+			}
+			if strings.Contains(stderr, "copy them back") {
+				t.Fatalf("manual restore advice although the node was restored:\n%s", stderr)
+			}
+			must(t, l.labCmd(t, "heal", "vault"), "heal vault")
+			for _, n := range l.nodes {
+				if n == canary.Node {
+					l.restartUnit(t, n)
+				}
+			}
+			l.waitHealthy(t, 90*time.Second)
+			must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "re-run")
+			l.assertOnVault(t)
+		})
+	}
+}
