@@ -62,6 +62,7 @@ func (a simAPI) AddHSM(_ context.Context, name string, overwrite bool) error {
 	}
 	for _, n := range s.nodes {
 		n.entries[name] = true
+		n.sealed(name)
 	}
 	s.record("AddHSM %s", name)
 	return nil
