@@ -94,9 +94,7 @@ local HSM's sealed entry was not removed (or came back). See docs/exit-codes.md.
 	fl.BoolVar(&opts.ForceUnlock, "force-unlock", false, "clear a stale lock left by a run that died (a fresh lock is never cleared)")
 	fl.BoolVar(&opts.NoPinAdmin, "no-pin-admin", false, "do not pin admin.identity to your API key's identity on nodes whose config has none: refuse them instead")
 	fl.BoolVar(&opts.SkipVaultCheck, "skip-vault-check", false, "skip the Vault checks of the preflight (not recommended)")
-	fl.DurationVar(&opts.Gate.Settle, "settle", opts.Gate.Settle, "how long a restarted unit must stay up with the same PID")
-	fl.DurationVar(&opts.Gate.Timeout, "gate-timeout", opts.Gate.Timeout, "how long a node may take to become healthy after a restart")
-	fl.DurationVar(&opts.Gate.RestartTimeout, "restart-timeout", opts.Gate.RestartTimeout, "upper bound for one systemctl restart (the unit has TimeoutStopSec=infinity)")
+	gateFlags(fl, &opts.Gate)
 	return c
 }
 
@@ -108,25 +106,19 @@ func (o *HSMEnableVaultOptions) validate() error {
 		return usageError(errors.New("--plan applies a saved plan; it cannot be combined with --dry-run"))
 	case !o.DryRun && (o.PlanOut != "" || o.DetailedExitCode):
 		return usageError(errors.New("--out and --detailed-exitcode go with --dry-run"))
-	case o.Gate.Timeout <= 0 || o.Gate.RestartTimeout <= 0 || o.Gate.Settle < 0:
-		return usageError(errors.New("--gate-timeout and --restart-timeout must be positive, --settle not negative"))
 	}
-	return nil
+	return validateGate(o.Gate)
 }
 
 func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	sess, err := openSession(ctx, o.nodeDeps)
-	if err != nil {
-		return &ExitError{Code: ExitPreflightFailed, Err: err}
-	}
-	defer sess.Close()
-	vault, err := vaultSettings(sess.inv, o.Secrets)
+	sess, vault, err := openVaultSession(ctx, o.nodeDeps)
 	if err != nil {
 		return err
 	}
+	defer sess.Close()
 	d, err := desiredFrom(sess.inv, vault, o.Stage2, o.VaultBlock, o.KeepLocalHSM)
 	if err != nil {
 		return err
@@ -135,9 +127,6 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 		d.PinAdmin = apiIdentity(sess.apiKey)
 	}
 	d.KeepLocalEntry = o.KeepLocalEntry
-	if err := d.Vault.Validate(); err != nil {
-		return usageError(fmt.Errorf("%s: %w", sess.inv.File, err))
-	}
 	if o.DryRun {
 		return runPlan(ctx, o, sess, d)
 	}
@@ -173,25 +162,13 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 
 // confirm shows what will happen and asks, unless --yes.
 func (o *HSMEnableVaultOptions) confirm(ctx context.Context, sess *hsmSession, d migrate.Desired) error {
-	if o.Yes {
-		return nil
-	}
-	if o.Confirm == nil {
-		return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes (after reviewing --dry-run)"))
-	}
-	plan, err := buildPlan(ctx, sess, d, o.Parallel)
-	if err != nil {
-		return &ExitError{Code: ExitPreflightFailed, Err: err}
-	}
-	writePlanSummary(o.IO.ErrOut, o.IO.ErrRenderOptions(), plan)
-	ok, err := o.Confirm("Apply this plan to the cluster?")
-	if err != nil {
+	return confirmChange(o.Yes, o.Confirm, " (after reviewing --dry-run)", "Apply this plan to the cluster?", func() error {
+		plan, err := buildPlan(ctx, sess, d, o.Parallel)
+		if err == nil {
+			writePlanSummary(o.IO.ErrOut, o.IO.ErrRenderOptions(), plan)
+		}
 		return err
-	}
-	if !ok {
-		return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}
-	}
-	return nil
+	})
 }
 
 // rolloutExit maps the rollout's typed outcome (the one the summary reports

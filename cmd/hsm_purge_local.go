@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,15 +61,13 @@ be removed or came back at start-up. See docs/exit-codes.md.`,
 	fl := c.Flags()
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation (CI)")
 	fl.BoolVar(&opts.ForceUnlock, "force-unlock", false, "clear a stale lock left by a run that died")
-	fl.DurationVar(&opts.Gate.Settle, "settle", opts.Gate.Settle, "how long the restarted unit must stay up with the same PID")
-	fl.DurationVar(&opts.Gate.Timeout, "gate-timeout", opts.Gate.Timeout, "how long the restarted node may take to become healthy")
-	fl.DurationVar(&opts.Gate.RestartTimeout, "restart-timeout", opts.Gate.RestartTimeout, "upper bound for one systemctl restart")
+	gateFlags(fl, &opts.Gate)
 	return c
 }
 
 func runHSMPurgeLocal(ctx context.Context, o *HSMPurgeLocalOptions) error {
-	if o.Gate.Timeout <= 0 || o.Gate.RestartTimeout <= 0 || o.Gate.Settle < 0 {
-		return usageError(errors.New("--gate-timeout and --restart-timeout must be positive, --settle not negative"))
+	if err := validateGate(o.Gate); err != nil {
+		return err
 	}
 	sess, err := openSession(ctx, o.nodeDeps)
 	if err != nil {
@@ -93,24 +90,11 @@ func runHSMPurgeLocal(ctx context.Context, o *HSMPurgeLocalOptions) error {
 
 // confirm shows what the purge will remove and asks, unless --yes.
 func (o *HSMPurgeLocalOptions) confirm(ctx context.Context, sess *hsmSession) error {
-	if o.Yes {
-		return nil
-	}
-	if o.Confirm == nil {
-		return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes"))
-	}
-	facts, err := migrate.GatherFacts(ctx, sess.targets, o.Parallel)
-	if err != nil {
-		return &ExitError{Code: ExitPreflightFailed, Err: err}
-	}
-	pp := migrate.PlanPurge(ctx, facts, sess.targets, migrate.Desired{}, sess.apiKey != "")
-	writePurgeSummary(o.IO.ErrOut, o.IO.ErrRenderOptions(), pp)
-	ok, err := o.Confirm("Remove the local HSM's sealed entry from every node?")
-	if err != nil {
+	return confirmChange(o.Yes, o.Confirm, "", "Remove the local HSM's sealed entry from every node?", func() error {
+		facts, err := migrate.GatherFacts(ctx, sess.targets, o.Parallel)
+		if err == nil {
+			writePurgeSummary(o.IO.ErrOut, o.IO.ErrRenderOptions(), migrate.PlanPurge(ctx, facts, sess.targets, migrate.Desired{}, sess.apiKey != ""))
+		}
 		return err
-	}
-	if !ok {
-		return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}
-	}
-	return nil
+	})
 }

@@ -59,6 +59,26 @@ func openSession(ctx context.Context, d nodeDeps) (*hsmSession, error) {
 	return s, nil
 }
 
+// openVaultSession is openSession plus the run's Vault settings, read once
+// (vaultSettings) and validated; on error nothing stays open.
+func openVaultSession(ctx context.Context, d nodeDeps) (*hsmSession, configedit.VaultSettings, error) {
+	sess, err := openSession(ctx, d)
+	if err != nil {
+		return nil, configedit.VaultSettings{}, &ExitError{Code: ExitPreflightFailed, Err: err}
+	}
+	vault, err := vaultSettings(sess.inv, d.Secrets)
+	if err == nil {
+		if verr := vault.Validate(); verr != nil {
+			err = usageError(fmt.Errorf("%s: %w", sess.inv.File, verr))
+		}
+	}
+	if err != nil {
+		sess.Close()
+		return nil, vault, err
+	}
+	return sess, vault, nil
+}
+
 func (s *hsmSession) dialAll(ctx context.Context, dialer remote.Dialer, parallel int) error {
 	s.conns = make([]remote.Node, len(s.nodes))
 	return remote.ForEach(s.nodes, parallel, func(i int, n inventory.Node) (err error) {
