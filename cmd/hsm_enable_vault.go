@@ -87,7 +87,7 @@ local HSM's sealed entry was not removed (or came back). See docs/exit-codes.md.
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending, 1 on error")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation (CI)")
 	fl.StringVar(&opts.Stage2, "stage2", string(migrate.Stage2Rolling), "how the local HSM key is removed: rolling (canary, then one node at a time) or together (all nodes at once, with a short outage)")
-	fl.StringVar(&opts.VaultBlock, "vault-block", "", "spelling of a new Vault block: hsm.hashicorp.vault (default) or hsm.vault; a node's existing spelling is kept")
+	fl.StringVar(&opts.VaultBlock, "vault-block", "", "block to write: hsm.hashicorp.vault (default) or hsm.vault (a node's existing Vault spelling is kept), or hsm.openssf.openbao for an OpenBao server (same fields)")
 	fl.BoolVar(&opts.KeepLocalHSM, "keep-local-hsm", false, "stop after stage 1: keep MINIO_KMS_HSM_KEY on the nodes")
 	fl.BoolVar(&opts.KeepLocalEntry, "keep-local-entry", false, "skip the purge: keep the local HSM's sealed root key entry in every node's database (an old copy of the local key then still unseals a copy of a volume)")
 	fl.BoolVar(&opts.KeepBackups, "keep-backups", false, "keep the backups that hold the HSM key (each is a copy of the key)")

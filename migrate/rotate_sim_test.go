@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kmsctl/kmsctl/migrate/configedit"
 )
 
 // simKey is the sim's Vault transit key: versions, and a Vault that
@@ -295,5 +297,33 @@ func TestRotateInterruptPutsBack(t *testing.T) {
 	}
 	if got := restarts(s); strings.Join(got, ",") != "kms-1" {
 		t.Errorf("restarts %v", got)
+	}
+}
+
+// The OpenBao block is an external HSM like Vault's: a full migration
+// writes it, the HSMs are told apart by difference, a second run does
+// nothing, and a rotation re-seals it.
+func TestOpenBaoBlockMigratesAndRotates(t *testing.T) {
+	s := newSim(3)
+	s.names.vault = "hsm:openssf:openbao"
+	s.key = &simKey{s: s, latest: 1, min: 1}
+	opts, _ := testOpts("run-bao")
+	opts.Desired.Prefer = configedit.BlockOpenBao
+	if _, err := Apply(context.Background(), s.targets(), opts); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	for _, n := range s.nodes {
+		cfg := string(n.files["/etc/minkms/config.yaml"])
+		if !strings.Contains(cfg, "openssf:\n    openbao:") || strings.Contains(cfg, "hashicorp") || !n.entries["hsm:openssf:openbao"] || hasKey(n) {
+			t.Fatalf("%s: config\n%s\nentries %v", n.name, cfg, n.entries)
+		}
+	}
+	s.log = nil
+	opts.Run = "run-bao-2"
+	if _, err := Apply(context.Background(), s.targets(), opts); err != nil || len(restarts(s)) != 0 {
+		t.Fatalf("second run: %v, restarts %v", err, restarts(s))
+	}
+	if _, err := runRotate(s, "run-bao-rotate", true, true); err != nil || s.key.min != 2 {
+		t.Fatalf("rotate: %v, min %d", err, s.key.min)
 	}
 }

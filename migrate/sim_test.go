@@ -140,7 +140,7 @@ func (n *simNode) hasVaultBlock() bool {
 	if c := optionValue(strings.Fields(n.argv), "--config"); c != "" {
 		cfg = c
 	}
-	return bytes.Contains(n.files[cfg], []byte("vault:"))
+	return bytes.Contains(n.files[cfg], []byte("vault:")) || bytes.Contains(n.files[cfg], []byte("openbao:"))
 }
 
 // works says whether the node can use HSM h right now.
