@@ -10,6 +10,7 @@ import (
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
+	"github.com/kmsctl/kmsctl/remote"
 )
 
 // PurgePlan is the purge step as a plan shows it: which local HSMs lose
@@ -311,4 +312,20 @@ func (r *runner) purgeLocked(ctx context.Context) error {
 		return &PreflightError{Err: err}
 	}
 	return r.purgeOnly(ctx)
+}
+
+// PurgeRecord returns the newest run that recorded a purge on the node and
+// the HSMs it removed ("" when none did or the backups cannot be read).
+func PurgeRecord(ctx context.Context, n remote.Node, base string) (run string, hsms []string) {
+	runs, err := ListRuns(ctx, n, base)
+	if err != nil {
+		return "", nil
+	}
+	slices.Sort(runs)
+	for _, id := range slices.Backward(runs) {
+		if m, err := ReadManifest(ctx, n, base, id); err == nil && len(m.Purged) > 0 {
+			return id, m.Purged
+		}
+	}
+	return "", nil
 }
