@@ -215,10 +215,16 @@ func (r *runner) removeFailed(ctx context.Context, before []PurgeView, set []str
 // waitRemoved polls every node until none lists the entries (the write is
 // replicated) or the gate timeout passes; it returns the nodes still listing them.
 func (r *runner) waitRemoved(ctx context.Context, set []string) ([]string, error) {
+	return r.pollViews(ctx, func(views []PurgeView) []string { return holders(views, set) })
+}
+
+// pollViews reads every node's view until pending (the nodes not yet as
+// wanted) is empty or the gate timeout passes; it returns the last pending.
+func (r *runner) pollViews(ctx context.Context, pending func([]PurgeView) []string) ([]string, error) {
 	deadline := time.Now().Add(r.opts.Gate.Timeout)
 	for {
 		views, err := r.purgeViews(ctx)
-		left := holders(views, set)
+		left := pending(views)
 		if err == nil && len(left) == 0 {
 			return nil, nil
 		}

@@ -27,6 +27,9 @@ type Options struct {
 	Preflight   func(ctx context.Context) ([]string, error)
 	Gate        GateOptions
 	KeepBackups bool
+	// LocalKey is the local HSM key the operator supplied to `hsm rollback`
+	// after a purge (a secret: never logged; "" when not supplied).
+	LocalKey    string
 	ForceUnlock bool
 	Parallel    int
 	// Lock identifies this run in the nodes' lock files.
