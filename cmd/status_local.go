@@ -56,7 +56,7 @@ func (p *probe) localHSM(ctx context.Context) {
 			p.local.process = &holds
 		}
 	}
-	if u == nil || u.ActiveState != "active" {
+	if u == nil || u.ActiveState != "active" || p.rep.API == nil || !p.rep.API.Ready {
 		p.local.unsealLine = unsealLine(systemd.Journal(ctx, p.conn, p.node.Unit, 30))
 	}
 }
