@@ -115,6 +115,9 @@ func (r *runner) purge(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if skip := PurgeSkip(r.opts.Desired, r.opts.HasAPIKey); skip != "" {
 		r.sum.LocalEntry = "kept (" + skip + ")"
+		if skip == skipNoAPIKey {
+			r.sum.Warnings = append(r.sum.Warnings, "the local HSM's sealed root key entry was not removed ("+skip+"): an old copy of the local key still unseals a copy of a volume; run `kmsctl hsm purge-local` with an API key")
+		}
 		r.emit(Event{Phase: PhasePurge, Result: ResultSkip, Message: "the local HSM's sealed root key entry is kept on every node: " + skip})
 		return nil
 	}
