@@ -243,7 +243,7 @@ func (r *runner) pollViews(ctx context.Context, pending func([]PurgeView) []stri
 func (r *runner) purgeRestart(ctx context.Context, views []PurgeView, set []string) error {
 	t := r.byName[pickFollower(views)]
 	r.emit(Event{Phase: PhasePurge, Node: t.Name, Step: "restart", Result: ResultStart, Message: "proving the node unseals through Vault alone"})
-	err := r.restartAndGate(ctx, t, Want{VaultEntry: true, NoLocalHSM: true, ClusterSize: len(r.targets)})
+	err := r.restartAndGate(ctx, PhasePurge, t, Want{VaultEntry: true, NoLocalHSM: true, ClusterSize: len(r.targets)})
 	if ls := (*LocalStillError)(nil); errors.As(err, &ls) {
 		return &PurgeError{Node: t.Name, Cause: err, Removed: true, Explain: "after its restart the node has the local HSM configured again: something still gives it the key (`kmsctl status` shows the env file and the unit's environment); remove it and run `kmsctl hsm purge-local`"}
 	}
