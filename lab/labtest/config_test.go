@@ -94,6 +94,11 @@ func TestChaCha20LocalKey(t *testing.T) {
 		t.Fatalf("no hsm:aes256: key in %s", envFile)
 	}
 	l.mustExec(node, "systemctl", "stop", "minkms")
+	// a fresh REK cannot open the node's key database: set it aside
+	l.mustExec(node, "sh", "-c", "[ ! -e "+dbFile+" ] || mv "+dbFile+" "+dbFile+".labtest")
+	t.Cleanup(func() {
+		_, _ = l.exec(node, "sh", "-c", "[ ! -e "+dbFile+".labtest ] || mv "+dbFile+".labtest "+dbFile)
+	})
 	l.mustExec(node, "rm", "-f", rekFile)
 	l.writeNodeFile(node, envFile, "600", "root", "root", []byte(chacha))
 	l.restart(node)

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -15,6 +14,8 @@ import (
 	"github.com/minio/kms-go/kms/cmds"
 	pb "github.com/minio/kms-go/kms/protobuf"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/kmsctl/kmsctl/lab/internal/sdkwire"
 )
 
 // KMSClient is a client of the public SDK (kms-go) for one node, authenticated
@@ -67,16 +68,7 @@ func clusterStatusBody(ctx context.Context, c *kms.Client) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode ClusterStatus: %w", err)
 	}
-	resp, err := c.Send(ctx, &kms.Request{Body: body})
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read ClusterStatus response: %w", err)
-	}
-	return data, nil
+	return sdkwire.Call(ctx, c, "", body)
 }
 
 // HSMLists are one node's ServerStatusResponse fields 19 (hsm: HSMs with a

@@ -123,29 +123,47 @@ func adminIdentity(ctx context.Context, cfg *Config, first HSM, logf func(string
 // start reads settings, faults and config, unseals the REK and prepares the
 // cluster. Any error fails the start.
 func start(ctx context.Context, a serverArgs, getenv func(string) string, logf func(string, ...any)) (*node, Faults, error) {
+	s, faults, cfg, err := readInputs(a)
+	if err != nil {
+		return nil, faults, err
+	}
+	hsms, configured, u, err := unsealVolume(ctx, a.volume, cfg, s, getenv, logf)
+	if err != nil {
+		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
+	}
+	n, err := assemble(ctx, a, s, cfg, hsms, configured, u, logf)
+	return n, faults, err
+}
+
+// readInputs reads lab.yaml, the fault knobs and the config; the fail-start
+// knob fails here.
+func readInputs(a serverArgs) (*Settings, Faults, *Config, error) {
 	s, err := LoadSettings(a.settings)
 	if err != nil {
-		return nil, Faults{}, err
+		return nil, Faults{}, nil, err
 	}
 	faults, err := ReadFaults(s.FaultsDir)
 	if err != nil {
-		return nil, faults, err
+		return nil, faults, nil, err
 	}
 	cfg, err := LoadConfig(a.config, s.VaultBlock)
 	if faults.FailStart && (!faults.FailWithVault || (err == nil && cfg.Vault != nil)) {
-		return nil, faults, fmt.Errorf("fault knob %s/fail-start is set: failing the start", s.FaultsDir)
+		return nil, faults, nil, fmt.Errorf("fault knob %s/fail-start is set: failing the start", s.FaultsDir)
 	}
-	if err != nil {
-		return nil, faults, err
-	}
+	return s, faults, cfg, err
+}
+
+// unsealVolume opens the HSMs under the node's unseal policy, unseals (or
+// creates) the REK and logs the banner lines.
+func unsealVolume(ctx context.Context, volume string, cfg *Config, s *Settings, getenv func(string) string, logf func(string, ...any)) ([]HSM, []string, *Unsealed, error) {
 	hsms, configured, err := openHSMs(ctx, cfg, getenv, s, logf)
 	if err != nil {
-		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
+		return nil, nil, nil, err
 	}
 	policy := SealPolicy{Tolerant: s.Unseal == UnsealAny, RecreateRemoved: s.RestartRecreatesRemoved}
-	u, err := UnsealWith(ctx, a.volume, hsms, policy, logf)
+	u, err := UnsealWith(ctx, volume, hsms, policy, logf)
 	if err != nil {
-		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
+		return nil, nil, nil, err
 	}
 	by := u.By
 	if by == "" {
@@ -155,30 +173,34 @@ func start(ctx context.Context, a serverArgs, getenv func(string) string, logf f
 	for _, h := range hsms {
 		logf("HSM  %s", ReportName(s.HSMNames, h.Name())) // as the product's start-up banner
 	}
+	return hsms, configured, u, nil
+}
+
+// assemble builds the unsealed node: admin identity, key database, peer
+// trust and cluster state.
+func assemble(ctx context.Context, a serverArgs, s *Settings, cfg *Config, hsms []HSM, configured []string, u *Unsealed, logf func(string, ...any)) (*node, error) {
 	keys, err := interNodeKeys(ctx, hsms)
 	if err != nil {
-		return nil, faults, err
+		return nil, err
 	}
 	admin, err := adminIdentity(ctx, cfg, hsms[0], logf)
 	if err != nil {
-		return nil, faults, err
+		return nil, err
 	}
 	client, err := peerClient(cfg)
 	if err != nil {
-		return nil, faults, err
+		return nil, err
+	}
+	st, err := openStore(a.volume, s.HSMNames, u, hsms, configured)
+	if err != nil {
+		return nil, err
 	}
 	local := NodeStatus{Version: s.Version, Host: a.host,
 		HSM: ReportNames(s.HSMNames, u.Sealed.Names()), HSMActive: ReportNames(s.HSMNames, configured)}
-	auth := &peerAuth{rule: s.InternodeRule, keys: keys}
-	st, err := openStore(a.volume, s.HSMNames, u, hsms, configured)
-	if err != nil {
-		return nil, faults, err
-	}
-	cluster := newCluster(s.NodeID, s.Peers, auth, client, local, logf)
+	cluster := newCluster(s.NodeID, s.Peers, &peerAuth{rule: s.InternodeRule, keys: keys}, client, local, logf)
 	st.onSealed = cluster.setSealed
-	n := &node{args: a, settings: s, config: cfg, admin: admin, cluster: cluster,
-		writer: &writer{cluster: cluster, store: st, logf: logf}}
-	return n, faults, nil
+	return &node{args: a, settings: s, config: cfg, admin: admin, cluster: cluster,
+		writer: &writer{cluster: cluster, store: st, logf: logf}}, nil
 }
 
 // openHSMs builds the configured HSMs, local (the primary) first, and checks
