@@ -48,6 +48,13 @@ func (n *fakeNode) Run(_ context.Context, c remote.Command) (remote.Result, erro
 		if len(c.Args) > 4 && strings.HasPrefix(c.Args[2], "# kmsctl-filecheck") {
 			return n.fileCheck(c.Args[5:]), nil
 		}
+		if len(c.Args) > 2 && strings.HasPrefix(c.Args[2], "# kmsctl-environ") {
+			// the main process has what the env file gives it
+			if bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY=")) {
+				return remote.Result{}, nil
+			}
+			return remote.Result{ExitCode: 1}, nil
+		}
 	}
 	return remote.Result{ExitCode: 127, Stderr: []byte("not faked: " + strings.Join(c.Args, " "))}, nil
 }

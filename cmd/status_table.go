@@ -11,7 +11,7 @@ import (
 	"github.com/kmsctl/kmsctl/render"
 )
 
-var statusHeaders = []string{"NODE", "SSH", "SUDO", "UNIT", "UP FOR", "RESTARTS", "LOCAL KEY", "VAULT BLOCK", "VERSION", "LIVE", "READY", "ROLE", "HSM ENTRIES"}
+var statusHeaders = []string{"NODE", "SSH", "SUDO", "UNIT", "UP FOR", "RESTARTS", "LOCAL KEY", "VAULT BLOCK", "VERSION", "LIVE", "READY", "ROLE", "HSM ENTRIES", "LOCAL HSM"}
 
 // Column indexes of statusHeaders.
 const (
@@ -28,6 +28,7 @@ const (
 	colReady
 	colRole
 	colHSM
+	colLocalHSM
 )
 
 // writeStatus prints the report as JSON or as a table plus a summary.
@@ -79,6 +80,7 @@ func statusRow(n NodeReport, now time.Time) []string {
 		}
 		row[colHSM] = hsmCell(m)
 	}
+	row[colLocalHSM] = localCell(n.LocalHSM)
 	return row
 }
 

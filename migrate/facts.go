@@ -52,14 +52,6 @@ func GatherFacts(ctx context.Context, targets []*Target, parallel int) ([]Facts,
 	return out, err
 }
 
-// forEach runs fn on every target with remote.ForEach (the one bounded
-// fan-out) and joins the errors (each already names its node).
-func forEach(ctx context.Context, targets []*Target, parallel int, fn func(context.Context, *Target) error) error {
-	return remote.ForEach(targets, parallel, func(_ int, t *Target) error {
-		return fn(ctx, t)
-	})
-}
-
 func gatherOne(ctx context.Context, t *Target) (Facts, error) {
 	f := Facts{Name: t.Name, Files: NodeFiles{Name: t.Name, ConfigPath: t.ConfigPath, EnvPath: t.EnvPath}}
 	cfg, info, err := t.Node.ReadFile(ctx, t.ConfigPath)

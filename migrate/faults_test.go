@@ -282,3 +282,26 @@ func TestRollbackKeepsItsLockPastStaleAge(t *testing.T) {
 		t.Fatal(checked)
 	}
 }
+
+// --stage2 together: a failure walks every written node back together.
+func TestTogetherRestoreWalksAllNodesBack(t *testing.T) {
+	s := newSim(3)
+	opts, _ := testOpts("run-t")
+	opts.Desired.Stage2 = Stage2Together
+	count := 0
+	s.nodes[0].onRestart = func() {
+		if count++; count == 2 { // the together restart
+			s.vault = false
+		}
+	}
+	_, err := Apply(context.Background(), s.targets(), opts)
+	o := OutcomeOf(err)
+	if o.Kind != OutcomeHalted || o.State != StateStage1 || o.Phase != PhaseStage2 {
+		t.Fatalf("outcome %+v: %v", o, err)
+	}
+	for _, n := range s.nodes {
+		if !hasKey(n) || !n.running {
+			t.Fatalf("%s not back on its stage-1 state", n.name)
+		}
+	}
+}

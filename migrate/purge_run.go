@@ -10,6 +10,7 @@ import (
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
+	"github.com/kmsctl/kmsctl/remote"
 )
 
 // PurgePlan is the purge step as a plan shows it: which local HSMs lose
@@ -114,6 +115,9 @@ func (r *runner) purge(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	if skip := PurgeSkip(r.opts.Desired, r.opts.HasAPIKey); skip != "" {
 		r.sum.LocalEntry = "kept (" + skip + ")"
+		if skip == skipNoAPIKey {
+			r.sum.Warnings = append(r.sum.Warnings, "the local HSM's sealed root key entry was not removed ("+skip+"): an old copy of the local key still unseals a copy of a volume; run `kmsctl hsm purge-local` with an API key")
+		}
 		r.emit(Event{Phase: PhasePurge, Result: ResultSkip, Message: "the local HSM's sealed root key entry is kept on every node: " + skip})
 		return nil
 	}
@@ -214,10 +218,16 @@ func (r *runner) removeFailed(ctx context.Context, before []PurgeView, set []str
 // waitRemoved polls every node until none lists the entries (the write is
 // replicated) or the gate timeout passes; it returns the nodes still listing them.
 func (r *runner) waitRemoved(ctx context.Context, set []string) ([]string, error) {
+	return r.pollViews(ctx, func(views []PurgeView) []string { return holders(views, set) })
+}
+
+// pollViews reads every node's view until pending (the nodes not yet as
+// wanted) is empty or the gate timeout passes; it returns the last pending.
+func (r *runner) pollViews(ctx context.Context, pending func([]PurgeView) []string) ([]string, error) {
 	deadline := time.Now().Add(r.opts.Gate.Timeout)
 	for {
 		views, err := r.purgeViews(ctx)
-		left := holders(views, set)
+		left := pending(views)
 		if err == nil && len(left) == 0 {
 			return nil, nil
 		}
@@ -233,7 +243,7 @@ func (r *runner) waitRemoved(ctx context.Context, set []string) ([]string, error
 func (r *runner) purgeRestart(ctx context.Context, views []PurgeView, set []string) error {
 	t := r.byName[pickFollower(views)]
 	r.emit(Event{Phase: PhasePurge, Node: t.Name, Step: "restart", Result: ResultStart, Message: "proving the node unseals through Vault alone"})
-	err := r.restartAndGate(ctx, t, Want{VaultEntry: true, NoLocalHSM: true, ClusterSize: len(r.targets)})
+	err := r.restartAndGate(ctx, PhasePurge, t, Want{VaultEntry: true, NoLocalHSM: true, ClusterSize: len(r.targets)})
 	if ls := (*LocalStillError)(nil); errors.As(err, &ls) {
 		return &PurgeError{Node: t.Name, Cause: err, Removed: true, Explain: "after its restart the node has the local HSM configured again: something still gives it the key (`kmsctl status` shows the env file and the unit's environment); remove it and run `kmsctl hsm purge-local`"}
 	}
@@ -311,4 +321,20 @@ func (r *runner) purgeLocked(ctx context.Context) error {
 		return &PreflightError{Err: err}
 	}
 	return r.purgeOnly(ctx)
+}
+
+// PurgeRecord returns the newest run that recorded a purge on the node and
+// the HSMs it removed ("" when none did or the backups cannot be read).
+func PurgeRecord(ctx context.Context, n remote.Node, base string) (run string, hsms []string) {
+	runs, err := ListRuns(ctx, n, base)
+	if err != nil {
+		return "", nil
+	}
+	slices.Sort(runs)
+	for _, id := range slices.Backward(runs) {
+		if m, err := ReadManifest(ctx, n, base, id); err == nil && len(m.Purged) > 0 {
+			return id, m.Purged
+		}
+	}
+	return "", nil
 }

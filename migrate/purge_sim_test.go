@@ -324,3 +324,102 @@ func TestPurgeTargetsByDifference(t *testing.T) {
 		t.Errorf("by difference: %v", got)
 	}
 }
+
+// migratedAndPurged runs a full migration (with the purge) on a new sim.
+func migratedAndPurged(t *testing.T, keepBackups bool) (*sim, string) {
+	t.Helper()
+	s := newSim(3)
+	opts, _ := testOpts("run-1")
+	opts.KeepBackups = keepBackups
+	if _, err := Apply(context.Background(), s.targets(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(localEntries(s)) > 0 {
+		t.Fatal("not purged")
+	}
+	return s, "run-1"
+}
+
+// After a purge, a rollback to the original files (local HSM alone) is
+// refused with the reason unless the key is supplied; nothing changes.
+func TestRollbackAfterPurgeRefused(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keep-backups=%v", keep), func(t *testing.T) {
+			s, run := migratedAndPurged(t, keep)
+			s.log = nil
+			opts, _ := testOpts(run)
+			_, err := Rollback(context.Background(), s.targets(), opts)
+			if !errors.Is(err, ErrPurged) || OutcomeOf(err).Kind != OutcomePreflight {
+				t.Fatalf("Rollback = %v, want a preflight refusal wrapping ErrPurged", err)
+			}
+			if len(restarts(s)) > 0 {
+				t.Fatalf("a refused rollback restarted %v", restarts(s))
+			}
+		})
+	}
+}
+
+// With the key supplied again, every node first gets it back beside its
+// Vault block (so each restart unseals through Vault), AddHSM re-seals the
+// local entry, and only then are the files rolled back: at no step is a
+// node without a sealed entry for a configured HSM (every restart starts).
+func TestRollbackAfterPurgeWithSuppliedKey(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keep-backups=%v", keep), func(t *testing.T) {
+			s, run := migratedAndPurged(t, keep)
+			s.log = nil
+			var failed []string
+			for _, n := range s.nodes {
+				n.onRestart = func() {
+					s.mu.Lock()
+					defer s.mu.Unlock()
+					if !n.running {
+						failed = append(failed, n.name)
+					}
+					// like the stand-in's default: a start does not re-seal
+					// an entry removed with RemoveHSM (AddHSM does)
+					if !slices.Contains(s.log, "AddHSM "+s.names.local) {
+						delete(n.entries, s.names.local)
+					}
+				}
+			}
+			opts, rec := testOpts(run)
+			opts.LocalKey = "hsm:aes256:AAAA"
+			if _, err := Rollback(context.Background(), s.targets(), opts); err != nil {
+				t.Fatalf("Rollback: %v", err)
+			}
+			if len(failed) > 0 {
+				t.Fatalf("restarts that did not start: %v", failed)
+			}
+			i := slices.Index(s.log, "AddHSM "+s.names.local)
+			if i < 0 || len(restarts(&sim{log: s.log[:i]})) != 3 || len(restarts(&sim{log: s.log[i:]})) != 3 ||
+				slices.ContainsFunc(s.log[:i], func(l string) bool { return strings.HasSuffix(l, "/etc/minkms/config.yaml") }) {
+				t.Fatalf("want 3 key restarts, AddHSM, 3 rollback restarts: %v", s.log)
+			}
+			for _, n := range s.nodes {
+				if !n.running || !hasKey(n) || n.hasVaultBlock() || !n.entries[s.names.local] {
+					t.Errorf("%s not back on its local HSM: running %v key %v vault %v entries %v", n.name, n.running, hasKey(n), n.hasVaultBlock(), n.entries)
+				}
+			}
+			for _, e := range rec.Events() {
+				if strings.Contains(e.Message+e.Error, "hsm:aes256:AAAA") {
+					t.Fatalf("the supplied key appears in an event: %+v", e)
+				}
+			}
+		})
+	}
+}
+
+func TestRollbackAfterPurgeRefusesAnotherKey(t *testing.T) {
+	s, run := migratedAndPurged(t, true)
+	s.log = nil
+	opts, _ := testOpts(run)
+	opts.LocalKey = "hsm:aes256:BBBB"
+	_, err := Rollback(context.Background(), s.targets(), opts)
+	if OutcomeOf(err).Kind != OutcomePreflight || !strings.Contains(err.Error(), "differs") || strings.Contains(err.Error(), "BBBB") {
+		t.Fatalf("Rollback with another key = %v, want a preflight refusal that does not show the key", err)
+	}
+	if len(restarts(s)) > 0 {
+		t.Fatal("restarted after refusing")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/kmsctl/kmsctl/remote"
 
@@ -129,6 +130,10 @@ func (r *runner) restore(ctx context.Context, names []string, phase string, caus
 	depth := 0
 	for _, n := range names {
 		ladders[n] = r.rungs(n, skipCurrent)
+		if len(ladders[n]) == 0 {
+			t := r.byName[n]
+			return &RestoreError{Node: n, Backup: path.Join(t.BackupDir, r.opts.Run), Cause: cause, Restore: errors.New("no state of this run recorded for the node"), Journal: journal}
+		}
 		depth = max(depth, len(ladders[n]))
 	}
 	var tried []string
@@ -147,6 +152,9 @@ func (r *runner) restore(ctx context.Context, names []string, phase string, caus
 			if explain != nil {
 				he.Explain = explain(cause, journal)
 			}
+			if note := r.clusterNote(ctx, names, rung); note != "" {
+				he.Explain = strings.TrimPrefix(he.Explain+"; "+note, "; ")
+			}
 			return he
 		}
 		r.emit(Event{Phase: phase, Node: strings.Join(names, ","), Step: "restore", Result: ResultFail, Message: label, Error: last.Error()})
@@ -155,6 +163,28 @@ func (r *runner) restore(ctx context.Context, names []string, phase string, caus
 	t := r.byName[names[0]]
 	return &RestoreError{Node: strings.Join(names, ","), Backup: path.Join(t.BackupDir, r.opts.Run), Cause: cause, Restore: last,
 		Tried: tried, Journal: systemd.Journal(ctx, t.Node, t.Unit, 20)}
+}
+
+// clusterNote gives the cluster a short while (10 s at most) to take the
+// restored nodes back, and says so when it does not: whether the restored nodes are
+// back in a whole cluster with what their state expects, and says so when
+// not (e.g. a peer on Vault alone cannot talk to a node on its local key
+// while Vault is down).
+func (r *runner) clusterNote(ctx context.Context, names []string, state func(string) nodeState) string {
+	ctx, cancel := context.WithTimeout(ctx, min(10*time.Second, r.opts.Gate.Timeout))
+	defer cancel()
+	var bad []string
+	for _, n := range names {
+		want := state(n).want
+		want.Steady = true
+		if err := r.gate(ctx, r.byName[n], want); err != nil {
+			bad = append(bad, err.Error())
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return "the node runs, but the cluster is not whole yet (" + strings.Join(bad, "; ") + "): fix the cause (often Vault) and check `kmsctl status` before running again"
 }
 
 // enterStates writes each node's files of its state where they differ,
@@ -178,9 +208,7 @@ func (r *runner) enterStates(ctx context.Context, names []string, state func(str
 		return err
 	}
 	return r.forAll(ctx, names, func(t *Target) error {
-		want := state(t.Name).want
-		want.PeersDown, want.ClusterSize = true, 0
-		return r.gate(ctx, t, want)
+		return r.gate(ctx, t, Want{StartOnly: true})
 	})
 }
 

@@ -27,6 +27,9 @@ type Options struct {
 	Preflight   func(ctx context.Context) ([]string, error)
 	Gate        GateOptions
 	KeepBackups bool
+	// LocalKey is the local HSM key the operator supplied to `hsm rollback`
+	// after a purge (a secret: never logged; "" when not supplied).
+	LocalKey    string
 	ForceUnlock bool
 	Parallel    int
 	// Lock identifies this run in the nodes' lock files.
@@ -290,6 +293,14 @@ func stepResult(node string, err error) string {
 // between checks that every node has a Vault entry before any local key
 // goes, and that no node restarted on its own since its gate.
 func (r *runner) between(ctx context.Context) error {
+	// One more settle period before any key goes: a node that crashes a
+	// little later than its own settle period is still caught here.
+	r.emit(Event{Phase: PhaseBetween, Step: "watch", Result: ResultWait, Message: "watching every node for one more settle period"})
+	select {
+	case <-ctx.Done():
+		return ErrInterrupted
+	case <-time.After(r.opts.Gate.Settle):
+	}
 	if err := r.checkWatch(context.WithoutCancel(ctx), PhaseBetween, ""); err != nil {
 		return err
 	}

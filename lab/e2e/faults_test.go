@@ -127,15 +127,14 @@ func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 			if strings.Contains(stderr, "copy them back") {
 				t.Fatalf("manual restore advice although the node was restored:\n%s", stderr)
 			}
-			must(t, l.labCmd(t, "heal", "vault"), "heal vault")
+			// The restored node unseals with its local key whatever Vault
+			// does: its env file has the key back.
 			for _, n := range l.nodes {
-				if n == canary.Node {
-					l.restartUnit(t, n)
+				if n != canary.Node && !strings.Contains(l.file(t, n, "/etc/default/minkms"), "MINIO_KMS_HSM_KEY") {
+					t.Fatalf("%s was left without its local key while Vault is down", n)
 				}
 			}
-			l.waitHealthy(t, 90*time.Second)
-			must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "re-run")
-			l.assertOnVault(t)
+			must(t, l.labCmd(t, "heal", "vault"), "heal vault")
 		})
 	}
 }
