@@ -156,6 +156,11 @@ func (r *runner) rotatePreflight(ctx context.Context, spec RotateSpec) (*RotateP
 	if err != nil {
 		return nil, err
 	}
+	if spec.Retire {
+		if err := r.checkNoLocalHSM(facts); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.runPreflightHook(ctx); err != nil {
 		return nil, err
 	}
@@ -204,6 +209,22 @@ func (r *runner) externalHSM(facts []Facts) (string, error) {
 		return "", fmt.Errorf("the cluster has %d external HSMs configured (%s): kmsctl re-seals exactly one", len(ext), orNone(ext))
 	}
 	return ext[0], nil
+}
+
+// checkNoLocalHSM refuses the retire step while a node still has a local
+// HSM configured: it would unseal with that one whatever Vault refuses, so
+// its restart would prove nothing about the new key version.
+func (r *runner) checkNoLocalHSM(facts []Facts) error {
+	var errs []error
+	for _, f := range facts {
+		self, _ := findNode(f.Cluster, r.byName[f.Name].Addrs)
+		if names := r.hsmNames(f.Name); names != nil {
+			if still := intersect(self.HSMActive, names.Local); len(still) > 0 {
+				errs = append(errs, fmt.Errorf("node %s still has the local HSM configured (%s): its restart would not prove that it unseals with the new key version; finish the migration (kmsctl hsm enable-vault without --keep-local-hsm) or leave out --retire-old-versions", f.Name, strings.Join(still, ", ")))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // rotateKey rotates the transit key and re-reads its versions.

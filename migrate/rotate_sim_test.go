@@ -327,3 +327,23 @@ func TestOpenBaoBlockMigratesAndRotates(t *testing.T) {
 		t.Fatalf("rotate: %v, min %d", err, s.key.min)
 	}
 }
+
+// With the local HSM still configured (--keep-local-hsm), a restart
+// unseals with it whatever Vault refuses: the retire step is refused up
+// front, the re-seal alone is allowed.
+func TestRetireRefusedWhileLocalHSMConfigured(t *testing.T) {
+	s := newSim(3)
+	s.key = &simKey{s: s, latest: 1, min: 1}
+	opts, _ := testOpts("run-keep")
+	opts.Desired.KeepLocalHSM = true
+	if _, err := Apply(context.Background(), s.targets(), opts); err != nil {
+		t.Fatalf("migration: %v", err)
+	}
+	_, err := runRotate(s, "run-keep-rotate", true, true)
+	if OutcomeOf(err).Kind != OutcomePreflight || !strings.Contains(err.Error(), "still has the local HSM configured") || s.key.latest != 1 {
+		t.Fatalf("err = %v, latest %d", err, s.key.latest)
+	}
+	if _, err := runRotate(s, "run-keep-reseal", true, false); err != nil || s.key.latest != 2 {
+		t.Fatalf("re-seal alone: %v, latest %d", err, s.key.latest)
+	}
+}
