@@ -164,9 +164,11 @@ func (h *VaultHSM) RootKeySeed(ctx context.Context) ([]byte, error) {
 // derived from: a key rotated in Vault must not change the inter-node key
 // (a restarted node would no longer be trusted by peers started before the
 // rotation) nor the root API key. Vault computes an HMAC with an old
-// version unless min_encryption_version forbids it; min_decryption_version
-// (what a rotation raises) does not. The product's derivation is
-// UNCONFIRMED; this is the lab's model.
+// version unless min_encryption_version forbids it. KNOWN LIMITATION (seen
+// on the lab): Vault 1.21.1 also refuses it below min_decryption_version
+// ("no such key version"), so after a retire a node cannot start; the
+// rotate e2e tests are skipped until this derivation is reworked. The
+// product's derivation is UNCONFIRMED; this is the lab's model.
 const hmacKeyVersion = 1
 
 // hmacKey is SHA-256 of the transit HMAC of input, with key version 1.
