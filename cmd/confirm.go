@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -21,4 +22,28 @@ func (s *IOStreams) Confirm() func(question string) (bool, error) {
 		a := strings.ToLower(strings.TrimSpace(line))
 		return a == "y" || a == "yes", nil
 	}
+}
+
+// confirmChange is the one confirmation of the commands that change a
+// cluster: --yes skips it, no terminal refuses (hint says what to pass),
+// show writes what will happen to stderr before the question; a failing
+// show is a preflight failure.
+func confirmChange(yes bool, ask func(string) (bool, error), hint, question string, show func() error) error {
+	if yes {
+		return nil
+	}
+	if ask == nil {
+		return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes" + hint))
+	}
+	if err := show(); err != nil {
+		return &ExitError{Code: ExitPreflightFailed, Err: err}
+	}
+	ok, err := ask(question)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}
+	}
+	return nil
 }

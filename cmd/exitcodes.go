@@ -37,6 +37,11 @@ const (
 	// 64 is EX_USAGE of sysexits(3): far from every status above, so a typo
 	// can never pass for "changes pending".
 	ExitUsage = 64
+	// ExitNotPurged: the migration is done and the cluster runs on Vault,
+	// but the local HSM's sealed root key entry could not be removed (or a
+	// restart brought it back): an old copy of the local key still unseals
+	// a copy of those volumes. Nothing needs repair; the message says why.
+	ExitNotPurged = 8
 )
 
 // exitNames names every status for docs/exit-codes.md; the table test
@@ -44,7 +49,7 @@ const (
 var exitNames = map[int]string{
 	ExitOK: "OK", ExitFailed: "failed", ExitChanges: "changes pending", ExitUnhealthy: "unhealthy",
 	ExitPreflightFailed: "preflight failed", ExitHaltedRestored: "halted, node restored",
-	ExitInterrupted: "interrupted", ExitRollbackFailed: "operator action needed", ExitUsage: "usage",
+	ExitInterrupted: "interrupted", ExitRollbackFailed: "operator action needed", ExitNotPurged: "migrated, not purged", ExitUsage: "usage",
 }
 
 // ExitError carries an exit status through cobra. Commands return it (via

@@ -147,6 +147,8 @@ var inventoryCommands = [][]string{
 	{"hsm", "enable-vault", "--dry-run", "--skip-vault-check"},
 	{"hsm", "enable-vault", "--yes", "--skip-vault-check"},
 	{"hsm", "rollback", "--run", "20261127T080000Z-abcdef", "--yes"},
+	{"hsm", "purge-local", "--yes"},
+	{"hsm", "rotate", "--dry-run", "--skip-vault-check"},
 }
 
 // TestInventoryExitSameEverywhere: no -i, a missing file and an invalid

@@ -224,7 +224,10 @@ type fakeAPI struct {
 	cluster  *kmsapi.ClusterStatus
 	node     *kmsNode
 	view     func() *kmsapi.ClusterStatus
-	key      string // the API key the client was built with
+	// peers are every node of the cluster, for the cluster-wide writes
+	// (RemoveHSM, AddHSM): refused unless every one of them runs.
+	peers func() []*kmsNode
+	key   string // the API key the client was built with
 }
 
 func (a *fakeAPI) Version(context.Context) (string, error) { return a.version, nil }
@@ -257,6 +260,39 @@ func (a *fakeAPI) ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, err
 }
 
 func (a *fakeAPI) Close() {}
+
+// RemoveHSM deletes the named HSM's sealed entry on every node, as the
+// product does; refused unless every node is up.
+func (a *fakeAPI) RemoveHSM(_ context.Context, name string) error {
+	return a.everyNode(func(n *kmsNode) { delete(n.entries, name) })
+}
+
+// AddHSM seals an entry for a configured HSM on every node.
+func (a *fakeAPI) AddHSM(_ context.Context, name string, _ bool) error {
+	return a.everyNode(func(n *kmsNode) {
+		if slices.Contains(n.active, name) {
+			n.entries[name] = true
+		}
+	})
+}
+
+func (a *fakeAPI) everyNode(f func(*kmsNode)) error {
+	if a.peers == nil {
+		return errors.New("not a cluster-wide fake")
+	}
+	nodes := a.peers()
+	for _, n := range nodes {
+		if !n.isRunning() {
+			return fmt.Errorf("%w: node %s is down", kmsapi.ErrHSMNotAllNodes, n.Name())
+		}
+	}
+	for _, n := range nodes {
+		n.mu.Lock()
+		f(n)
+		n.mu.Unlock()
+	}
+	return nil
+}
 
 // fakeAPIs builds clients by dialling through the node, like the real one,
 // and picks the node's API by the tunnel's node name.

@@ -45,7 +45,8 @@ func TestVaultBlocks(t *testing.T) {
 		{"hashicorp", "hsm:\n  hashicorp:\n    vault:\n      server: https://v\n", []string{"hsm.hashicorp.vault"}, false},
 		{"short", "hsm:\n  vault:\n    server: https://v\n", []string{"hsm.vault"}, false},
 		{"both", "hsm:\n  vault:\n    server: https://v\n  hashicorp:\n    vault:\n      server: https://v\n", []string{"hsm.hashicorp.vault", "hsm.vault"}, false},
-		{"other hsm", "hsm:\n  openssf:\n    openbao: {}\n", nil, false},
+		{"openbao is an external HSM", "hsm:\n  openssf:\n    openbao: {}\n", []string{"hsm.openssf.openbao"}, false},
+		{"other hsm", "hsm:\n  pkcs11:\n    module: /x.so\n", nil, false},
 		{"broken", "hsm: [\n", nil, true},
 	}
 	for _, tt := range tests {

@@ -33,8 +33,17 @@ func (s *scenario) live(t *testing.T) {
 		n := newKMSNode(name, configPlain, envWithKey)
 		s.nodes[name] = n
 		s.dialer.Add(n.Node)
-		s.apis[name].node, s.apis[name].view = n, s.view
+		s.apis[name].node, s.apis[name].view, s.apis[name].peers = n, s.view, s.clusterNodes
 	}
+}
+
+// clusterNodes are the scenario's nodes, for the fake's cluster-wide writes.
+func (s *scenario) clusterNodes() []*kmsNode {
+	var out []*kmsNode
+	for _, name := range clusterNodes {
+		out = append(out, s.nodes[name])
+	}
+	return out
 }
 
 // view is the cluster as every running node sees it.
@@ -158,8 +167,8 @@ func TestApplyJSONStream(t *testing.T) {
 	if sum.Result != "success" || strings.Join(sum.Order, ",") != "kms-1,kms-3,kms-2" || len(sum.Nodes) != 3 {
 		t.Errorf("summary %+v", sum)
 	}
-	if got := strings.Join(restartOrder(evs), ","); got != "kms-1,kms-3,kms-2,kms-1,kms-3,kms-2" {
-		t.Errorf("restarts %s, want stage 1 then stage 2, leader (kms-2) last in each", got)
+	if got := strings.Join(restartOrder(evs), ","); got != "kms-1,kms-3,kms-2,kms-1,kms-3,kms-2,"+purgeFollower {
+		t.Errorf("restarts %s, want stage 1 then stage 2, leader (kms-2) last in each, then the purge's proof on a follower", got)
 	}
 	if sum.Duration < 30 {
 		t.Errorf("run took %.1fs on the clock, want at least 30 (6 gates x 5 s settle on the Factory's clock)", sum.Duration)
@@ -178,10 +187,15 @@ func TestApplyJSONStream(t *testing.T) {
 	}
 }
 
+// purgeFollower is the node the purge restarts to prove the cluster
+// unseals without the local entry: the first follower of the views.
+const purgeFollower = "kms-1"
+
 // assertOnVault checks one node after a successful run: Vault block in,
 // HSM key out of the env file and of every file left on the node (the
-// backups holding it deleted), two restarts, lock released, and the lock
-// it held named this process (the Factory's host name and PID).
+// backups holding it deleted), the local entry purged, two restarts (three
+// on the purge's follower), lock released, and the lock it held named this
+// process (the Factory's host name and PID).
 func assertOnVault(t *testing.T, n *kmsNode) {
 	t.Helper()
 	if blocks, _ := vaultBlocks([]byte(n.file(kmsConfigPath))); !slices.Equal(blocks, []string{"hsm.hashicorp.vault"}) {
@@ -196,8 +210,15 @@ func assertOnVault(t *testing.T, n *kmsNode) {
 			t.Errorf("%s: %s still holds the HSM key", n.Name(), p)
 		}
 	}
-	if n.restartsDone != 2 {
-		t.Errorf("%s: %d restarts, want 2", n.Name(), n.restartsDone)
+	want := 2
+	if n.Name() == purgeFollower {
+		want++
+	}
+	if n.restartsDone != want {
+		t.Errorf("%s: %d restarts, want %d", n.Name(), n.restartsDone, want)
+	}
+	if n.entries[localHSM] {
+		t.Errorf("%s: the local HSM's entry survived the purge", n.Name())
 	}
 	if _, locked := n.File(migrate.LockPath("minkms")); locked {
 		t.Errorf("%s: lock left behind", n.Name())

@@ -60,8 +60,9 @@ func (o *HSMEnableVaultOptions) refuseEarly() (migrate.Desired, *migrate.Plan, e
 	return d, saved, nil
 }
 
-// adoptPlanFlags takes --stage2, --keep-local-hsm and --vault-block from a
-// saved plan unless given; given and different is a usage error.
+// adoptPlanFlags takes --stage2, --keep-local-hsm, --keep-local-entry and
+// --vault-block from a saved plan unless given; given and different is a
+// usage error.
 func (o *HSMEnableVaultOptions) adoptPlanFlags(p *migrate.Plan) error {
 	if p == nil {
 		return nil
@@ -84,11 +85,20 @@ func (o *HSMEnableVaultOptions) adoptPlanFlags(p *migrate.Plan) error {
 			return err
 		}
 	}
-	keep := strconv.FormatBool(o.KeepLocalHSM)
-	if err := o.adopt("keep-local-hsm", &keep, strconv.FormatBool(s.KeepLocalHSM)); err != nil {
-		return err
+	for _, b := range []struct {
+		name     string
+		cur      *bool
+		fromPlan bool
+	}{
+		{"keep-local-hsm", &o.KeepLocalHSM, s.KeepLocalHSM},
+		{"keep-local-entry", &o.KeepLocalEntry, s.KeepLocalEntry},
+	} {
+		v := strconv.FormatBool(*b.cur)
+		if err := o.adopt(b.name, &v, strconv.FormatBool(b.fromPlan)); err != nil {
+			return err
+		}
+		*b.cur = v == "true"
 	}
-	o.KeepLocalHSM = keep == "true"
 	return nil
 }
 

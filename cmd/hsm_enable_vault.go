@@ -25,6 +25,7 @@ type HSMEnableVaultOptions struct {
 	Stage2           string
 	VaultBlock       string
 	KeepLocalHSM     bool
+	KeepLocalEntry   bool
 	KeepBackups      bool
 	ForceUnlock      bool
 	SkipVaultCheck   bool
@@ -53,6 +54,9 @@ inventory, without downtime:
   stage 1    per node, leader last: write the Vault block, restart, health gate
   stage 2    per node, canary first: remove MINIO_KMS_HSM_KEY, restart, health gate
   verify     the whole cluster on Vault; delete the backups holding the HSM key
+  purge      RemoveHSM of the local HSM (IRREVERSIBLE): no node keeps a root key
+             entry sealed with the old key; one follower restarted to prove it
+             unseals through Vault alone (skip: --keep-local-entry)
 
 A node that fails its gate is restored from its backup and the run stops.
 Interrupted runs resume where they stopped. With --dry-run nothing on any node
@@ -62,8 +66,9 @@ Exit status: 0 done (or nothing to do), 2 with --dry-run --detailed-exitcode:
 changes pending, 4 preflight failed (nothing changed), 5 halted: the failing
 node is as it was, or restored to a state of the run proven to start, 6
 interrupted, 7 operator action needed (even the original files did not start,
-or the final check failed), 64 usage (bad flag, invalid inventory or plan).
-See docs/exit-codes.md.`,
+or the final check failed), 8 migrated to Vault but the local HSM's sealed
+entry was not removed (or came back), 64 usage (bad flag, invalid inventory or
+plan). See docs/exit-codes.md.`,
 		Example: `  kmsctl hsm enable-vault -i kms.yaml --dry-run --out plan.json
   kmsctl hsm enable-vault -i kms.yaml --plan plan.json
   kmsctl hsm enable-vault -i kms.yaml --yes -o json > run.jsonl
@@ -84,19 +89,18 @@ See docs/exit-codes.md.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and change nothing on any node")
 	fl.StringVar(&opts.Limit, "limit", "", "refused: every node of a cluster must switch HSM")
 	fl.StringVar(&opts.PlanOut, "out", "", "with --dry-run: save the plan (no secrets) to this file")
-	fl.StringVar(&opts.PlanIn, "plan", "", "apply this saved plan (its --stage2, --keep-local-hsm, --vault-block), only if the nodes still match it")
+	fl.StringVar(&opts.PlanIn, "plan", "", "apply this saved plan (its --stage2, --keep-local-hsm, --keep-local-entry, --vault-block), only if the nodes still match it")
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "with --dry-run: exit 0 when nothing would change, 2 when changes are pending (usage errors exit 64)")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation (CI)")
 	fl.StringVar(&opts.Stage2, "stage2", string(migrate.Stage2Rolling), "how the local HSM key is removed: rolling (canary, then one node at a time) or together (all nodes at once, with a short outage)")
-	fl.StringVar(&opts.VaultBlock, "vault-block", "", "spelling of a new Vault block: hsm.hashicorp.vault (default) or hsm.vault; a node's existing spelling is kept")
+	fl.StringVar(&opts.VaultBlock, "vault-block", "", "block to write: hsm.hashicorp.vault (default) or hsm.vault (a node's existing Vault spelling is kept), or hsm.openssf.openbao for an OpenBao server (same fields)")
 	fl.BoolVar(&opts.KeepLocalHSM, "keep-local-hsm", false, "stop after stage 1: keep MINIO_KMS_HSM_KEY on the nodes")
+	fl.BoolVar(&opts.KeepLocalEntry, "keep-local-entry", false, "skip the purge: keep the local HSM's sealed root key entry in every node's database (an old copy of the local key then still unseals a copy of a volume)")
 	fl.BoolVar(&opts.KeepBackups, "keep-backups", false, "keep the backups that hold the HSM key (each is a copy of the key)")
 	fl.BoolVar(&opts.ForceUnlock, "force-unlock", false, "clear a stale lock left by a run that died (a fresh lock is never cleared)")
 	fl.BoolVar(&opts.NoPinAdmin, "no-pin-admin", false, "do not pin admin.identity to your API key's identity on nodes whose config has none: refuse them instead")
 	fl.BoolVar(&opts.SkipVaultCheck, "skip-vault-check", false, "skip the Vault checks of the preflight (not recommended)")
-	fl.DurationVar(&opts.Gate.Settle, "settle", opts.Gate.Settle, "how long a restarted unit must stay up with the same PID")
-	fl.DurationVar(&opts.Gate.Timeout, "gate-timeout", opts.Gate.Timeout, "how long a node may take to become healthy after a restart")
-	fl.DurationVar(&opts.Gate.RestartTimeout, "restart-timeout", opts.Gate.RestartTimeout, "upper bound for one systemctl restart (the unit has TimeoutStopSec=infinity)")
+	gateFlags(fl, &opts.Gate)
 	return c
 }
 
@@ -108,10 +112,8 @@ func (o *HSMEnableVaultOptions) validate() error {
 		return usageError(errors.New("--plan applies a saved plan; it cannot be combined with --dry-run"))
 	case !o.DryRun && (o.PlanOut != "" || o.DetailedExitCode):
 		return usageError(errors.New("--out and --detailed-exitcode go with --dry-run"))
-	case o.Gate.Timeout <= 0 || o.Gate.RestartTimeout <= 0 || o.Gate.Settle < 0:
-		return usageError(errors.New("--gate-timeout and --restart-timeout must be positive, --settle not negative"))
 	}
-	return nil
+	return validateGate(o.Gate)
 }
 
 func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
@@ -127,6 +129,7 @@ func runHSMEnableVault(ctx context.Context, o *HSMEnableVaultOptions) error {
 	if !o.NoPinAdmin {
 		d.PinAdmin = apiIdentity(sess.apiKey)
 	}
+	d.KeepLocalEntry = o.KeepLocalEntry
 	if o.DryRun {
 		return runPlan(ctx, o, sess, d)
 	}
@@ -159,25 +162,13 @@ func runApply(ctx context.Context, o *HSMEnableVaultOptions, sess *hsmSession, d
 
 // confirm shows what will happen and asks, unless --yes.
 func (o *HSMEnableVaultOptions) confirm(ctx context.Context, sess *hsmSession, d migrate.Desired) error {
-	if o.Yes {
-		return nil
-	}
-	if o.Confirm == nil {
-		return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes (after reviewing --dry-run)"))
-	}
-	plan, err := buildPlan(ctx, sess, d, o.Parallel)
-	if err != nil {
-		return &ExitError{Code: ExitPreflightFailed, Err: err}
-	}
-	writePlanSummary(o.IO.ErrOut, o.IO.ErrRenderOptions(), plan)
-	ok, err := o.Confirm("Apply this plan to the cluster?")
-	if err != nil {
+	return confirmChange(o.Yes, o.Confirm, " (after reviewing --dry-run)", "Apply this plan to the cluster?", func() error {
+		plan, err := buildPlan(ctx, sess, d, o.Parallel)
+		if err == nil {
+			writePlanSummary(o.IO.ErrOut, o.IO.ErrRenderOptions(), plan)
+		}
 		return err
-	}
-	if !ok {
-		return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}
-	}
-	return nil
+	})
 }
 
 // rolloutExit maps the rollout's typed outcome (the one the summary reports
@@ -198,6 +189,8 @@ func rolloutExit(err error, run string) error {
 		code = ExitRollbackFailed
 	case migrate.OutcomeInterrupted:
 		code = ExitInterrupted
+	case migrate.OutcomeNotPurged:
+		code = ExitNotPurged
 	}
 	msg := fmt.Errorf("run %s: %w", run, err)
 	if o.Journal != "" {

@@ -124,6 +124,15 @@ func writeRunSummary(w io.Writer, pt render.Painter, s *migrate.Summary) {
 	for _, b := range s.BackupsKept {
 		fmt.Fprintf(w, "  backups kept: %s\n", b)
 	}
+	if s.LocalEntry != "" {
+		fmt.Fprintf(w, "  local HSM entry: %s\n", s.LocalEntry)
+	}
+	if s.KeyVersion > 0 {
+		fmt.Fprintf(w, "  root key re-sealed with transit key version %d\n", s.KeyVersion)
+	}
+	if s.MinDecryptionVersion > 0 {
+		fmt.Fprintf(w, "  versions below %d retired (min_decryption_version), every node proven to unseal\n", s.MinDecryptionVersion)
+	}
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "  %s %s\n", pt.Paint(render.Warn, "warning:"), warn)
 	}

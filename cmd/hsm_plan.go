@@ -32,6 +32,7 @@ func buildPlan(ctx context.Context, sess *hsmSession, d migrate.Desired, paralle
 	if err != nil {
 		plan.Warnings = append(plan.Warnings, "an apply would stop at its preflight: "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
+	plan.Purge = migrate.PlanPurge(ctx, facts, sess.targets, d, sess.apiKey != "")
 	if err := migrate.CheckHealth(facts, sess.targets, sess.apiKey != ""); err != nil {
 		plan.Warnings = append(plan.Warnings, "the cluster is not healthy now, an apply would stop at its preflight: "+strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
@@ -114,9 +115,16 @@ func writePlanSummary(w io.Writer, ro render.Options, p *migrate.Plan) {
 	for _, n := range p.Nodes {
 		fmt.Fprintf(w, "  %-12s stage 1: %-10s stage 2: %s\n", n.Name, changeWord(n.Stage1), changeWord(n.Stage2))
 	}
+	fmt.Fprintf(w, "  purge: %s\n", purgeWords(pt, p.Purge))
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(w, "  %s %s\n", pt.Paint(render.Warn, "warning:"), warn)
 	}
+}
+
+// writePurgeSummary is what `hsm purge-local` shows before its prompt.
+func writePurgeSummary(w io.Writer, ro render.Options, pp migrate.PurgePlan) {
+	pt := render.NewPainter(w, ro)
+	fmt.Fprintf(w, "%s\n  purge: %s\n", pt.Paint(render.Strong, "Plan"), purgeWords(pt, pp))
 }
 
 // writePlan prints the whole plan: phases, order, each node's diffs.
@@ -137,6 +145,7 @@ func writePlan(w io.Writer, ro render.Options, p *migrate.Plan) {
 		fmt.Fprintf(w, "\n%s\n", h(fmt.Sprintf("Stage 2: remove %s (strategy %s: %s)", migrate.EnvKey, p.Settings.Stage2, stage2Words(p.Settings.Stage2))))
 		writeStage(w, pt, p, func(n migrate.NodePlan) migrate.FileChange { return n.Stage2 })
 	}
+	fmt.Fprintf(w, "\n%s\n  %s\n", h("Purge: remove the local HSM's sealed root key entries (RemoveHSM, cluster-wide)"), purgeWords(pt, p.Purge))
 	state := "changes pending"
 	if !p.Pending() {
 		state = "nothing to change: every node already runs on Vault"
@@ -160,6 +169,20 @@ func writeStage(w io.Writer, pt render.Painter, p *migrate.Plan, pick func(migra
 			fmt.Fprintf(w, "    then: restart, health gate\n")
 		}
 	}
+}
+
+// purgeWords says what the purge step will do, flagged as irreversible.
+func purgeWords(pt render.Painter, pp migrate.PurgePlan) string {
+	switch {
+	case pp.Skipped != "":
+		return "skipped (" + pp.Skipped + "): the local HSM's sealed entry stays on every node"
+	case len(pp.Nodes) == 0 && len(pp.HSMs) > 0:
+		return "already done: no node holds an entry of " + strings.Join(pp.HSMs, ", ")
+	case len(pp.Nodes) == 0:
+		return "the local HSM is named once the run has recorded it; RemoveHSM after the final check"
+	}
+	return fmt.Sprintf("RemoveHSM %s on %s, then one follower restarted: %s", strings.Join(pp.HSMs, ", "), strings.Join(pp.Nodes, ", "),
+		pt.Paint(render.Warn, "IRREVERSIBLE: once the copies of the local key are gone, nothing can bring the entry back; the old key can no longer unseal any volume"))
 }
 
 func changeWord(fc migrate.FileChange) string {

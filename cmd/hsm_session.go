@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/kmsctl/kmsctl/inventory"
 	"github.com/kmsctl/kmsctl/migrate"
@@ -58,6 +59,26 @@ func openSession(ctx context.Context, d nodeDeps) (*hsmSession, error) {
 	return s, nil
 }
 
+// openVaultSession is openSession plus the run's Vault settings, read once
+// (vaultSettings) and validated; on error nothing stays open.
+func openVaultSession(ctx context.Context, d nodeDeps) (*hsmSession, configedit.VaultSettings, error) {
+	sess, err := openSession(ctx, d)
+	if err != nil {
+		return nil, configedit.VaultSettings{}, &ExitError{Code: ExitPreflightFailed, Err: err}
+	}
+	vault, err := vaultSettings(sess.inv, d.Secrets)
+	if err == nil {
+		if verr := vault.Validate(); verr != nil {
+			err = usageError(fmt.Errorf("%s: %w", sess.inv.File, verr))
+		}
+	}
+	if err != nil {
+		sess.Close()
+		return nil, vault, err
+	}
+	return sess, vault, nil
+}
+
 func (s *hsmSession) dialAll(ctx context.Context, dialer remote.Dialer, parallel int) error {
 	s.conns = make([]remote.Node, len(s.nodes))
 	return remote.ForEach(s.nodes, parallel, func(i int, n inventory.Node) (err error) {
@@ -89,6 +110,25 @@ func (k keyedAPI) ClusterStatus(ctx context.Context) (*kmsapi.ClusterStatus, err
 		return nil, migrate.ErrNoAPIKey
 	}
 	return k.NodeAPI.ClusterStatus(ctx)
+}
+
+// errNoHSMAdmin: the node API client cannot send AddHSM/RemoveHSM.
+var errNoHSMAdmin = errors.New("the node API client has no AddHSM/RemoveHSM")
+
+// RemoveHSM forwards to the client (kmsapi.Client) for the purge.
+func (k keyedAPI) RemoveHSM(ctx context.Context, name string) error {
+	if a, ok := k.NodeAPI.(migrate.HSMAdmin); ok {
+		return a.RemoveHSM(ctx, name)
+	}
+	return errNoHSMAdmin
+}
+
+// AddHSM forwards to the client (kmsapi.Client) for a rollback after a purge.
+func (k keyedAPI) AddHSM(ctx context.Context, name string, overwrite bool) error {
+	if a, ok := k.NodeAPI.(migrate.HSMAdmin); ok {
+		return a.AddHSM(ctx, name, overwrite)
+	}
+	return errNoHSMAdmin
 }
 
 // desiredFrom turns the Vault settings of the run (vaultSettings) and the

@@ -15,8 +15,8 @@ func envHasKey(data []byte) (bool, error) {
 	return envfile.HasKey(data, migrate.EnvKey)
 }
 
-// vaultBlocks returns the Vault HSM block spellings present in a key manager
-// config (hsm.hashicorp.vault and/or hsm.vault).
+// vaultBlocks returns the external HSM blocks present in a key manager
+// config (hsm.hashicorp.vault and/or hsm.vault, hsm.openssf.openbao).
 func vaultBlocks(data []byte) ([]string, error) {
 	ins, err := configedit.Inspect(data)
 	if err != nil {
@@ -28,6 +28,9 @@ func vaultBlocks(data []byte) ([]string, error) {
 	}
 	if ins.AtVault {
 		out = append(out, inventory.VaultBlockShort)
+	}
+	if ins.AtOpenBao {
+		out = append(out, inventory.VaultBlockOpenBao)
 	}
 	return out, nil
 }

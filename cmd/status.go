@@ -141,6 +141,16 @@ func assembleStatus(file string, now time.Time, nodes []inventory.Node, probes [
 	}
 	cv, problems := buildCluster(addrs, rep.Nodes, views)
 	nameHSMs(rep.Nodes, records)
+	for i, p := range probes {
+		if !rep.Nodes[i].SSH.Reachable {
+			continue
+		}
+		lr := localReport(rep.Nodes[i], p.local, records[i])
+		rep.Nodes[i].LocalHSM = lr
+		if lr.Note != "" {
+			rep.Warnings = append(rep.Warnings, rep.Nodes[i].Name+": "+lr.Note)
+		}
+	}
 	rep.Cluster = cv
 	rep.Problems = append(rep.Problems, problems...)
 	rep.Warnings = append(rep.Warnings, clusterWarnings(cv)...)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kmsctl/kmsctl/inventory"
 	"github.com/kmsctl/kmsctl/migrate"
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
@@ -45,11 +46,11 @@ func fileProblems(f *FilesReport) []string {
 	if f.ConfigError != "" {
 		out = append(out, "config: "+f.ConfigError)
 	}
-	if len(f.VaultBlocks) > 1 {
-		out = append(out, "config has both Vault block spellings: "+strings.Join(f.VaultBlocks, " and "))
+	if both := []string{inventory.VaultBlockHashiCorp, inventory.VaultBlockShort}; slices.Contains(f.VaultBlocks, both[0]) && slices.Contains(f.VaultBlocks, both[1]) {
+		out = append(out, "config has both Vault block spellings: "+strings.Join(both, " and "))
 	}
 	if f.EnvError == "" && f.ConfigError == "" && !f.LocalKey && len(f.VaultBlocks) == 0 {
-		out = append(out, "no HSM configured: no local key and no Vault block")
+		out = append(out, "no HSM configured: no local key and no Vault or OpenBao block")
 	}
 	return out
 }

@@ -29,6 +29,8 @@ type probe struct {
 	// hsmRecord is the HSM names a kmsctl run recorded on the node, read
 	// only when its files alone cannot tell its HSMs apart.
 	hsmRecord *migrate.HSMNames
+	// local is what LocalHSMReport needs beyond the other probes.
+	local localProbe
 }
 
 // run fills p.rep; it never fails: every problem becomes part of the report.
@@ -42,6 +44,7 @@ func (p *probe) run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	p.localHSM(ctx) // needs the unit's MainPID
 }
 
 func (p *probe) sudo(ctx context.Context) {
@@ -88,7 +91,7 @@ func (p *probe) files(ctx context.Context) {
 	go func() { defer wg.Done(); p.envFile(ctx, fr) }()
 	go func() { defer wg.Done(); p.configFile(ctx, fr) }()
 	wg.Wait()
-	if fr.LocalKey && len(fr.VaultBlocks) > 0 {
+	if len(fr.VaultBlocks) > 0 {
 		p.hsmRecord = migrate.LatestHSMRecord(ctx, p.conn, p.node.BackupDir)
 	}
 }

@@ -34,6 +34,8 @@ type NodeReport struct {
 	Files    *FilesReport  `json:"files"`
 	API      *APIReport    `json:"api"`
 	Member   *MemberReport `json:"member"`
+	// LocalHSM says where the local HSM key still counts on this node.
+	LocalHSM *LocalHSMReport `json:"local_hsm"`
 }
 
 // SSHReport: could kmsctl log in.

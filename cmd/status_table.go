@@ -11,12 +11,12 @@ import (
 	"github.com/kmsctl/kmsctl/render"
 )
 
-var statusHeaders = []string{"NODE", "SSH", "SUDO", "UNIT", "UP FOR", "RESTARTS", "LOCAL KEY", "VAULT BLOCK", "VERSION", "LIVE", "READY", "ROLE", "HSM ENTRIES"}
+var statusHeaders = []string{"NODE", "SSH", "SUDO", "UNIT", "UP FOR", "RESTARTS", "LOCAL KEY", "VAULT BLOCK", "VERSION", "LIVE", "READY", "ROLE", "HSM ENTRIES", "LOCAL HSM"}
 
 // statusDrop are the columns a narrow terminal loses first: the details
 // -o json and --wide still show. NODE, SSH, UNIT, READY, ROLE and LOCAL
 // KEY stay.
-var statusDrop = []int{colVersion, colLive, colUpFor, colSudo, colRestarts, colVaultBlock, colHSM}
+var statusDrop = []int{colVersion, colLive, colUpFor, colSudo, colRestarts, colVaultBlock, colHSM, colLocalHSM}
 
 // Column indexes of statusHeaders.
 const (
@@ -33,6 +33,7 @@ const (
 	colReady
 	colRole
 	colHSM
+	colLocalHSM
 )
 
 // writeStatus prints the report as JSON or as a table plus a summary.
@@ -88,6 +89,7 @@ func statusRow(n NodeReport, now time.Time) []string {
 		}
 		row[colHSM] = hsmCell(m)
 	}
+	row[colLocalHSM] = localCell(n.LocalHSM)
 	return row
 }
 

@@ -28,6 +28,8 @@ const (
 const (
 	VaultBlockHashiCorp = "hsm.hashicorp.vault"
 	VaultBlockShort     = "hsm.vault"
+	// VaultBlockOpenBao is the product's OpenBao HSM block, Vault's fields.
+	VaultBlockOpenBao = "hsm.openssf.openbao"
 )
 
 // SSH holds how to log in to a node. In the file every field is optional;

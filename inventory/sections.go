@@ -60,7 +60,7 @@ func (d *decoder) settings(f *fields) rawSettings {
 		apiCACert:     f.local("api_ca_cert"),
 		apiServerName: f.str("api_server_name", hostName),
 		backupDir:     f.str("backup_dir", nodePath),
-		vaultBlock:    f.str("vault_block", oneOf(VaultBlockHashiCorp, VaultBlockShort)),
+		vaultBlock:    f.str("vault_block", oneOf(VaultBlockHashiCorp, VaultBlockShort, VaultBlockOpenBao)),
 	}
 }
 

@@ -35,6 +35,8 @@ type Manifest struct {
 	// HSMs records the node's HSM names as the run told them apart, so a
 	// later run (or `kmsctl status`) need not guess which one is local.
 	HSMs *HSMNames `json:"hsms,omitempty"`
+	// Purged lists the HSMs whose sealed entries the run removed (RemoveHSM).
+	Purged []string `json:"purged,omitempty"`
 }
 
 // RunBackupDir is the per-run directory, named with the run id.
@@ -168,4 +170,19 @@ func LatestHSMRecord(ctx context.Context, n remote.Node, base string) *HSMNames 
 		}
 	}
 	return nil
+}
+
+// RecordPurge notes in the run's manifest on the node which HSMs' sealed
+// entries the run removed.
+func RecordPurge(ctx context.Context, n remote.Node, base, run string, hsms []string) error {
+	m, err := ReadManifest(ctx, n, base, run)
+	if err != nil {
+		return err
+	}
+	dir := RunBackupDir(base, run)
+	if err := mkdirPrivate(ctx, n, dir); err != nil {
+		return err
+	}
+	m.Purged = union(m.Purged, hsms)
+	return writeManifest(ctx, n, dir, m)
 }

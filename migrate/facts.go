@@ -113,6 +113,17 @@ func CheckHealth(facts []Facts, targets []*Target, hasAPIKey bool) error {
 // PlanFromFacts orders the nodes (leader last, from any node's cluster view)
 // and plans every node's edits.
 func PlanFromFacts(facts []Facts, targets []*Target, d Desired) (*Plan, error) {
+	files := make([]NodeFiles, len(facts))
+	for i, f := range facts {
+		files[i] = f.Files
+	}
+	order, source, leader := restartOrderFromFacts(facts, targets)
+	return BuildPlan(files, d, order, source, leader)
+}
+
+// restartOrderFromFacts is RestartOrder with the leader taken from the
+// first node's cluster view that names one.
+func restartOrderFromFacts(facts []Facts, targets []*Target) ([]string, OrderSource, string) {
 	leaderHost := ""
 	for _, f := range facts {
 		if f.Cluster == nil {
@@ -124,13 +135,8 @@ func PlanFromFacts(facts []Facts, targets []*Target, d Desired) (*Plan, error) {
 		}
 	}
 	addrs := make([]NodeAddr, len(targets))
-	files := make([]NodeFiles, len(facts))
 	for i, t := range targets {
 		addrs[i] = NodeAddr{Name: t.Name, Addrs: t.Addrs}
 	}
-	for i, f := range facts {
-		files[i] = f.Files
-	}
-	order, source, leader := RestartOrder(addrs, leaderHost)
-	return BuildPlan(files, d, order, source, leader)
+	return RestartOrder(addrs, leaderHost)
 }

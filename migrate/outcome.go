@@ -15,6 +15,9 @@ const (
 	OutcomeActionNeeded OutcomeKind = "restore-failed"
 	OutcomeInterrupted  OutcomeKind = "interrupted"
 	OutcomeFailed       OutcomeKind = "failed"
+	// OutcomeNotPurged: the cluster runs on Vault, but the local HSM's
+	// sealed root key entry is still (or again) on some node.
+	OutcomeNotPurged OutcomeKind = "migrated-not-purged"
 )
 
 // Outcome is the typed account of a run's end.
@@ -34,11 +37,14 @@ func OutcomeOf(err error) Outcome {
 	var pe *PreflightError
 	var he *HaltError
 	var re *RestoreError
+	var pg *PurgeError
 	switch {
 	case err == nil:
 		return Outcome{Kind: OutcomeSuccess}
 	case errors.As(err, &pe):
 		return Outcome{Kind: OutcomePreflight}
+	case errors.As(err, &pg):
+		return Outcome{Kind: OutcomeNotPurged, Node: pg.Node, Phase: PhasePurge}
 	case errors.As(err, &re):
 		return Outcome{Kind: OutcomeActionNeeded, Node: re.Node, Journal: re.Journal}
 	case errors.As(err, &he):

@@ -33,7 +33,11 @@ type Desired struct {
 	Vault        configedit.VaultSettings
 	Prefer       configedit.BlockPath
 	KeepLocalHSM bool
-	Stage2       Stage2Strategy
+	// KeepLocalEntry skips the purge: the local HSM's sealed root key entry
+	// stays in every node's database (an old copy of the key still unseals
+	// a copy of a volume).
+	KeepLocalEntry bool
+	Stage2         Stage2Strategy
 	// PinAdmin, when set, is the identity (h1:...) of the operator's API
 	// key: a node whose config has no admin.identity gets it pinned to it
 	// in stage 1, so the operator's key survives the local HSM key's
@@ -89,14 +93,15 @@ func (p NodePlan) NewEnv() []byte { return p.newEnv }
 
 // PlanSettings records the choices a plan was made with, without secrets.
 type PlanSettings struct {
-	Server       string         `json:"vault_server"`
-	Auth         string         `json:"auth"`
-	TransitPath  string         `json:"transit_path"`
-	TransitKey   string         `json:"transit_key"`
-	Block        string         `json:"block_preference"`
-	KeepLocalHSM bool           `json:"keep_local_hsm"`
-	Stage2       Stage2Strategy `json:"stage2"`
-	SecretDigest string         `json:"secret_digest,omitempty"`
+	Server         string         `json:"vault_server"`
+	Auth           string         `json:"auth"`
+	TransitPath    string         `json:"transit_path"`
+	TransitKey     string         `json:"transit_key"`
+	Block          string         `json:"block_preference"`
+	KeepLocalHSM   bool           `json:"keep_local_hsm"`
+	KeepLocalEntry bool           `json:"keep_local_entry"`
+	Stage2         Stage2Strategy `json:"stage2"`
+	SecretDigest   string         `json:"secret_digest,omitempty"`
 }
 
 // Plan is the reviewed, saveable description of a migration.
@@ -109,16 +114,19 @@ type Plan struct {
 	Leader          string       `json:"leader,omitempty"`
 	Nodes           []NodePlan   `json:"nodes"`
 	Warnings        []string     `json:"warnings,omitempty"`
+	// Purge is the last step: removing the local HSM's sealed entries.
+	Purge PurgePlan `json:"purge"`
 }
 
-// Pending reports whether applying the plan would change anything.
+// Pending reports whether applying the plan would change anything: a file
+// edit or (once computed, see PlanPurge) the purge.
 func (p *Plan) Pending() bool {
 	for _, n := range p.Nodes {
 		if !n.Done {
 			return true
 		}
 	}
-	return false
+	return p.Purge.Pending()
 }
 
 // Node returns the plan of the named node.
@@ -224,13 +232,14 @@ func BuildPlan(files []NodeFiles, d Desired, order []string, source OrderSource,
 
 func settingsOf(d Desired) PlanSettings {
 	s := PlanSettings{
-		Server:       d.Vault.Server,
-		TransitPath:  d.Vault.Transit.Path,
-		TransitKey:   d.Vault.Transit.Key,
-		Block:        d.Prefer.String(),
-		KeepLocalHSM: d.KeepLocalHSM,
-		Stage2:       d.Stage2,
-		SecretDigest: d.SecretDigest(),
+		Server:         d.Vault.Server,
+		TransitPath:    d.Vault.Transit.Path,
+		TransitKey:     d.Vault.Transit.Key,
+		Block:          d.Prefer.String(),
+		KeepLocalHSM:   d.KeepLocalHSM,
+		KeepLocalEntry: d.KeepLocalEntry,
+		Stage2:         d.Stage2,
+		SecretDigest:   d.SecretDigest(),
 	}
 	switch {
 	case d.Vault.AppRole != nil:

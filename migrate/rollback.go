@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/migrate/envfile"
@@ -30,6 +31,9 @@ func (r *runner) rollbackLocked(ctx context.Context) error {
 	manifests, err := r.readManifests(ctx)
 	if err != nil {
 		return &PreflightError{Err: err}
+	}
+	if err := r.rollbackPurged(ctx, manifests); err != nil {
+		return err
 	}
 	for _, t := range r.targets {
 		if err := interrupted(ctx); err != nil {
@@ -81,7 +85,10 @@ func (r *runner) checkRestorable(ctx context.Context, t *Target, m Manifest) err
 	if err != nil {
 		return fmt.Errorf("node %s: %s: %w", t.Name, t.EnvPath, err)
 	}
-	if !ins.HasVault() && !hasKey {
+	if !ins.HasVault() && !hasKey && r.opts.LocalKey == "" {
+		if _, purged := PurgeRecord(ctx, t.Node, t.BackupDir); len(purged) > 0 {
+			return fmt.Errorf("node %s: refusing to roll back: %w (%s, recorded on the node) and %s holds no %s, so the node could not unseal: supply the local key again (--local-key-file) so that kmsctl re-adds its entry with AddHSM first, or stay on Vault", t.Name, ErrPurged, strings.Join(purged, ", "), t.EnvPath, EnvKey)
+		}
 		return fmt.Errorf("node %s: refusing to roll back: the restored %s has no Vault block and %s holds no %s (its backup was deleted after the run), so the node could not unseal", t.Name, t.ConfigPath, t.EnvPath, EnvKey)
 	}
 	return nil

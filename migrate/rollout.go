@@ -27,6 +27,9 @@ type Options struct {
 	Preflight   func(ctx context.Context) ([]string, error)
 	Gate        GateOptions
 	KeepBackups bool
+	// LocalKey is the local HSM key the operator supplied to `hsm rollback`
+	// after a purge (a secret: never logged; "" when not supplied).
+	LocalKey    string
 	ForceUnlock bool
 	Parallel    int
 	// Lock identifies this run in the nodes' lock files.
@@ -66,7 +69,15 @@ type Summary struct {
 	// Downtime is the outage of a `--stage2 together` restart.
 	Downtime    float64  `json:"downtime_s,omitempty"`
 	BackupsKept []string `json:"backups_kept,omitempty"`
-	Warnings    []string `json:"warnings,omitempty"`
+	// LocalEntry says what became of the local HSM's sealed root key
+	// entries: removed, already removed, or kept and why.
+	LocalEntry string `json:"local_entry,omitempty"`
+	// KeyVersion is the transit key version a rotation re-sealed with;
+	// MinDecryptionVersion the key's new min_decryption_version when the
+	// rotation retired the older versions.
+	KeyVersion           int      `json:"key_version,omitempty"`
+	MinDecryptionVersion int      `json:"min_decryption_version,omitempty"`
+	Warnings             []string `json:"warnings,omitempty"`
 }
 
 type runner struct {
@@ -144,7 +155,7 @@ func (r *runner) applyLocked(ctx context.Context) error {
 	r.sum.Order = plan.Order
 	if !plan.Pending() {
 		r.emit(Event{Phase: PhaseVerify, Result: ResultOK, Message: "every node already runs on Vault: nothing to do"})
-		return nil
+		return r.purgeOnly(ctx)
 	}
 	if err := r.stage1(ctx, plan); err != nil {
 		return err
@@ -161,7 +172,7 @@ func (r *runner) applyLocked(ctx context.Context) error {
 		return err
 	}
 	r.cleanup(ctx)
-	return nil
+	return r.purgeAfterStages(ctx)
 }
 
 // finish turns the outcome into the summary and emits it.
@@ -181,15 +192,9 @@ func (r *runner) finish(err error) *Summary {
 func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 	started := r.opts.Now()
 	r.emit(Event{Phase: PhasePreflight, Type: "phase", Result: ResultStart})
-	if err := CheckNodes(ctx, r.targets, r.opts.Parallel); err != nil {
-		return nil, err
-	}
-	facts, err := GatherFacts(ctx, r.targets, r.opts.Parallel)
+	facts, err := r.readNodes(ctx)
 	if err != nil {
 		return nil, err
-	}
-	for _, f := range facts {
-		r.facts[f.Name] = f
 	}
 	if err := CheckHealth(facts, r.targets, r.opts.HasAPIKey); err != nil {
 		return nil, fmt.Errorf("cluster not healthy: %w", err)
@@ -204,14 +209,8 @@ func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 	for _, w := range warnings {
 		r.emit(Event{Phase: PhasePreflight, Step: "admin", Result: ResultWarn, Message: w})
 	}
-	if r.opts.Preflight != nil {
-		warnings, err := r.opts.Preflight(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range warnings {
-			r.emit(Event{Phase: PhasePreflight, Step: "vault", Result: ResultWarn, Message: w})
-		}
+	if err := r.runPreflightHook(ctx); err != nil {
+		return nil, err
 	}
 	plan, err := PlanFromFacts(facts, r.targets, r.opts.Desired)
 	if err != nil {
@@ -228,6 +227,21 @@ func (r *runner) preflight(ctx context.Context) (*Plan, error) {
 	r.emit(Event{Phase: PhasePreflight, Type: "phase", Result: ResultOK, Duration: r.opts.Now().Sub(started).Seconds(),
 		Message: fmt.Sprintf("order %v (%s)", plan.Order, plan.OrderSource)})
 	return plan, nil
+}
+
+// readNodes runs the file preflight and gathers every node's facts.
+func (r *runner) readNodes(ctx context.Context) ([]Facts, error) {
+	if err := CheckNodes(ctx, r.targets, r.opts.Parallel); err != nil {
+		return nil, err
+	}
+	facts, err := GatherFacts(ctx, r.targets, r.opts.Parallel)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facts {
+		r.facts[f.Name] = f
+	}
+	return facts, nil
 }
 
 // interrupted is checked before any node is started.

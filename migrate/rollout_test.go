@@ -54,8 +54,9 @@ func TestApplyFullMigration(t *testing.T) {
 	if sum.Result != "success" {
 		t.Fatalf("result %q", sum.Result)
 	}
-	// Stage 1: followers first, leader (kms-2) last; then stage 2 the same order.
-	want := []string{"kms-1", "kms-3", "kms-2", "kms-1", "kms-3", "kms-2"}
+	// Stage 1: followers first, leader (kms-2) last; then stage 2 the same
+	// order; then the purge restarts one follower (kms-1).
+	want := []string{"kms-1", "kms-3", "kms-2", "kms-1", "kms-3", "kms-2", "kms-1"}
 	if got := restarts(s); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("restart order %v, want %v", got, want)
 	}

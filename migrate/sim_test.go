@@ -36,6 +36,8 @@ type sim struct {
 	// strict variant); otherwise any working HSM with an entry unseals it
 	// (the chart's documented redundancy, the default).
 	unsealAll bool
+	// key, when set, is the Vault transit key's versions (rotate_sim_test.go).
+	key *simKey
 }
 
 // simNames is one naming of the two HSMs.
@@ -55,15 +57,18 @@ type simNode struct {
 	running   bool
 	restarts  int
 	pid       int
-	entries   map[string]bool   // sealed REK entries
-	active    []string          // configured HSMs
-	failStart bool              // lab fault: exits at once when a Vault block is configured
-	hangStop  bool              // lab fault: ignores SIGTERM
-	badVault  bool              // its Vault block cannot work (bad secret id, no route)
-	failAll   bool              // exits at once whatever its files (even the original ones)
-	crashIn   int               // with a Vault block: systemd restarts it after this many `systemctl show` calls
-	countdown int               // shows left before the next crash
-	writeErr  map[string]string // path -> error a write of it fails with, changing nothing
+	entries   map[string]bool // sealed REK entries
+	versions  map[string]int  // transit key version of a Vault entry (with sim.key)
+	active    []string        // configured HSMs
+	failStart bool            // lab fault: exits at once when a Vault block is configured
+	hangStop  bool            // lab fault: ignores SIGTERM
+	badVault  bool            // its Vault block cannot work (bad secret id, no route)
+	failAll   bool            // exits at once whatever its files (even the original ones)
+	// staleReseal: AddHSM leaves its Vault entry under the old key version
+	staleReseal bool
+	crashIn     int               // with a Vault block: systemd restarts it after this many `systemctl show` calls
+	countdown   int               // shows left before the next crash
+	writeErr    map[string]string // path -> error a write of it fails with, changing nothing
 	// the unit as systemctl show reports it
 	argv      string
 	envFiles  []string
@@ -135,7 +140,7 @@ func (n *simNode) hasVaultBlock() bool {
 	if c := optionValue(strings.Fields(n.argv), "--config"); c != "" {
 		cfg = c
 	}
-	return bytes.Contains(n.files[cfg], []byte("vault:"))
+	return bytes.Contains(n.files[cfg], []byte("vault:")) || bytes.Contains(n.files[cfg], []byte("openbao:"))
 }
 
 // works says whether the node can use HSM h right now.
@@ -157,7 +162,7 @@ func (n *simNode) boot() {
 		if n.sim.unsealAll && !n.works(h) {
 			return
 		}
-		if n.entries[h] && n.works(h) {
+		if n.entries[h] && n.works(h) && n.versionOK(h) {
 			unsealed = true
 		}
 	}
@@ -165,8 +170,9 @@ func (n *simNode) boot() {
 		return
 	}
 	for _, h := range n.active {
-		if n.works(h) {
+		if n.works(h) && !n.entries[h] {
 			n.entries[h] = true
+			n.sealed(h)
 		}
 	}
 	n.running = true

@@ -34,6 +34,10 @@ type nodeStep struct {
 	// explain turns a failure into operator advice; journal is the
 	// node's last log lines.
 	explain func(cause error, journal string) string
+	// undo, when set, runs after a failed gate and before the restore: it
+	// puts back what the step changed outside the node (the retire step's
+	// min_decryption_version), so the restore can prove the node starts.
+	undo func(ctx context.Context) error
 }
 
 // runStep backs the files up, writes them atomically, restarts the unit and
@@ -51,6 +55,11 @@ func (r *runner) runStep(ctx context.Context, s nodeStep) error {
 		return err
 	}
 	if err := r.restartAndGate(ctx, s.phase, s.t, s.want); err != nil {
+		if s.undo != nil {
+			if uerr := s.undo(ctx); uerr != nil {
+				return uerr
+			}
+		}
 		return r.restore(ctx, []string{s.t.Name}, s.phase, err, s.explain, false)
 	}
 	r.reached(s)

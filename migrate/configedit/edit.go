@@ -47,7 +47,7 @@ func Apply(input []byte, want VaultSettings, prefer BlockPath) (Result, error) {
 		return Result{}, cfgErr(KindBothSpellings, line, "both hsm.vault and hsm.hashicorp.vault are present; remove the one the node does not use")
 	}
 	res := Result{Path: prefer}
-	if p, ok := d.existing(); ok {
+	if p, ok := d.existing(prefer.family()); ok {
 		res.Path = p
 		var same bool
 		res.Existing, res.Warnings, same = d.review(p, want)
@@ -66,7 +66,7 @@ func Apply(input []byte, want VaultSettings, prefer BlockPath) (Result, error) {
 }
 
 func checkEditArgs(want VaultSettings, prefer BlockPath) error {
-	if prefer != BlockHashicorpVault && prefer != BlockVault {
+	if prefer != BlockHashicorpVault && prefer != BlockVault && prefer != BlockOpenBao {
 		return cfgErr(KindInvalidSettings, 0, "unknown block spelling %s", prefer)
 	}
 	if err := want.Validate(); err != nil {

@@ -119,7 +119,7 @@ func TestEditConfigRefusesWhatItCannotProve(t *testing.T) {
 }
 
 func TestParseBlockPath(t *testing.T) {
-	for _, p := range []BlockPath{BlockHashicorpVault, BlockVault} {
+	for _, p := range []BlockPath{BlockHashicorpVault, BlockVault, BlockOpenBao} {
 		got, err := ParseBlockPath(p.String())
 		if err != nil || got != p {
 			t.Errorf("ParseBlockPath(%s) = %v, %v", p, got, err)

@@ -10,6 +10,8 @@ type Inspection struct {
 	// true is a file Apply refuses.
 	AtHashicorpVault bool
 	AtVault          bool
+	// AtOpenBao: the config has an hsm.openssf.openbao block.
+	AtOpenBao bool
 	// Path is the spelling of the existing block (meaningful when HasVault
 	// is true; hsm.hashicorp.vault when both spellings are present).
 	Path BlockPath
@@ -34,9 +36,10 @@ func Inspect(input []byte) (Inspection, error) {
 	ins := Inspection{
 		AtHashicorpVault: d.vault[BlockHashicorpVault].found(),
 		AtVault:          d.vault[BlockVault].found(),
+		AtOpenBao:        d.vault[BlockOpenBao].found(),
 		OtherHSMs:        d.otherHSMs(),
 	}
-	p, ok := d.existing()
+	p, ok := d.existing([]BlockPath{BlockHashicorpVault, BlockVault, BlockOpenBao})
 	if !ok {
 		return ins, nil
 	}
@@ -50,9 +53,11 @@ func Inspect(input []byte) (Inspection, error) {
 	return ins, nil
 }
 
-// HasVault reports whether the config has a Vault block at either spelling:
-// without one, removing the local HSM key would leave the node no HSM.
-func (i Inspection) HasVault() bool { return i.AtHashicorpVault || i.AtVault }
+// HasVault reports whether the config has an external HSM block: Vault at
+// either spelling, or OpenBao. Without one, removing the local HSM key
+// would leave the node no HSM; with one, the HSMs it brings are told apart
+// from the local ones by difference.
+func (i Inspection) HasVault() bool { return i.AtHashicorpVault || i.AtVault || i.AtOpenBao }
 
 // Matches reports whether the config already holds exactly want, so that
 // Apply would leave it unchanged.
@@ -71,8 +76,9 @@ func (d *cfgDoc) otherHSMs() []string {
 	for i := 0; i+1 < len(c); i += 2 {
 		switch k := c[i].Value; k {
 		case "vault":
-		case "hashicorp":
-			for _, o := range otherKeys(c[i+1], "vault") {
+		case "hashicorp", "openssf":
+			skip := map[string]string{"hashicorp": "vault", "openssf": "openbao"}[k]
+			for _, o := range otherKeys(c[i+1], skip) {
 				out = append(out, k+"."+o)
 			}
 		default:

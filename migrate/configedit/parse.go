@@ -16,12 +16,13 @@ import (
 // every edit is a splice of lines, so nothing outside the block is
 // re-rendered.
 type cfgDoc struct {
-	lines  []cfgLine
-	root   *yaml.Node // the top-level mapping
-	hsm    cfgEntry
-	hashi  cfgEntry    // hsm.hashicorp
-	vault  [2]cfgEntry // indexed by BlockPath
-	indent int         // indentation unit for new lines
+	lines   []cfgLine
+	root    *yaml.Node // the top-level mapping
+	hsm     cfgEntry
+	hashi   cfgEntry    // hsm.hashicorp
+	openssf cfgEntry    // hsm.openssf
+	vault   [3]cfgEntry // indexed by BlockPath
+	indent  int         // indentation unit for new lines
 }
 
 // cfgEntry is one key of a mapping and its value; zero when absent.
@@ -142,12 +143,20 @@ func (d *cfgDoc) locate() error {
 		if d.hashi, err = d.section(d.hsm.val, "hashicorp"); err != nil {
 			return err
 		}
-		if d.vault[BlockVault], err = d.block(d.hsm.val, "hsm.vault"); err != nil {
+		if d.openssf, err = d.section(d.hsm.val, "openssf"); err != nil {
+			return err
+		}
+		if d.vault[BlockVault], err = d.block(d.hsm.val, BlockVault); err != nil {
 			return err
 		}
 	}
 	if d.hashi.found() && isMapping(d.hashi.val) {
-		d.vault[BlockHashicorpVault], err = d.block(d.hashi.val, "hsm.hashicorp.vault")
+		if d.vault[BlockHashicorpVault], err = d.block(d.hashi.val, BlockHashicorpVault); err != nil {
+			return err
+		}
+	}
+	if d.openssf.found() && isMapping(d.openssf.val) {
+		d.vault[BlockOpenBao], err = d.block(d.openssf.val, BlockOpenBao)
 	}
 	return err
 }
@@ -179,8 +188,9 @@ func (d *cfgDoc) section(m *yaml.Node, name string) (cfgEntry, error) {
 }
 
 // block finds an existing Vault block, which the edit replaces whole.
-func (d *cfgDoc) block(m *yaml.Node, name string) (cfgEntry, error) {
-	e, err := uniqueKey(m, "vault")
+func (d *cfgDoc) block(m *yaml.Node, p BlockPath) (cfgEntry, error) {
+	name := p.String()
+	e, err := uniqueKey(m, p.leaf())
 	if err != nil || !e.found() {
 		return e, err
 	}
@@ -266,9 +276,10 @@ func (d *cfgDoc) both() (int, bool) {
 	return max(a.key.Line, b.key.Line), true
 }
 
-// existing returns the spelling of the Vault block the file already has.
-func (d *cfgDoc) existing() (BlockPath, bool) {
-	for _, p := range []BlockPath{BlockHashicorpVault, BlockVault} {
+// existing returns the spelling of the block the file already has, among
+// the given spellings of one HSM (BlockPath.family).
+func (d *cfgDoc) existing(among []BlockPath) (BlockPath, bool) {
+	for _, p := range among {
 		if d.vault[p].found() {
 			return p, true
 		}

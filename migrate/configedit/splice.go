@@ -13,10 +13,13 @@ type cfgSplice struct {
 func (d *cfgDoc) splice(path BlockPath, want VaultSettings) cfgSplice {
 	if v := d.vault[path]; v.found() {
 		end := blockEnd(d.lines, v.line(), v.col())
-		return cfgSplice{from: v.line(), to: end + 1, texts: renderVaultLines([]string{"vault"}, want, v.col(), d.indent), eolAt: v.line()}
+		return cfgSplice{from: v.line(), to: end + 1, texts: renderVaultLines([]string{path.leaf()}, want, v.col(), d.indent), eolAt: v.line()}
 	}
 	if path == BlockHashicorpVault && d.hashi.found() {
 		return d.appendTo(d.hashi, []string{"vault"}, want)
+	}
+	if path == BlockOpenBao && d.openssf.found() {
+		return d.appendTo(d.openssf, []string{"openbao"}, want)
 	}
 	if d.hsm.found() {
 		return d.appendTo(d.hsm, path.keys()[1:], want)

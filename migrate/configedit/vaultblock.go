@@ -187,6 +187,10 @@ const (
 	BlockHashicorpVault BlockPath = iota
 	// BlockVault is hsm.vault, the spelling of the seed page's example.
 	BlockVault
+	// BlockOpenBao is hsm.openssf.openbao: the product's OpenBao HSM, with
+	// the Vault block's fields (OpenBao's transit API is Vault's). It is
+	// another HSM, not a spelling: a Vault block never stands for it.
+	BlockOpenBao
 )
 
 // String returns the dotted spelling, as used by --vault-block.
@@ -196,6 +200,8 @@ func (p BlockPath) String() string {
 		return "hsm.hashicorp.vault"
 	case BlockVault:
 		return "hsm.vault"
+	case BlockOpenBao:
+		return "hsm.openssf.openbao"
 	}
 	return fmt.Sprintf("BlockPath(%d)", int(p))
 }
@@ -207,14 +213,31 @@ func ParseBlockPath(s string) (BlockPath, error) {
 		return BlockHashicorpVault, nil
 	case "hsm.vault":
 		return BlockVault, nil
+	case "hsm.openssf.openbao":
+		return BlockOpenBao, nil
 	}
-	return 0, fmt.Errorf("vault block %q: want hsm.hashicorp.vault or hsm.vault", s)
+	return 0, fmt.Errorf("vault block %q: want hsm.hashicorp.vault, hsm.vault or hsm.openssf.openbao", s)
 }
 
 // keys is the path of mapping keys from the document root to the block.
 func (p BlockPath) keys() []string {
-	if p == BlockVault {
+	switch p {
+	case BlockVault:
 		return []string{"hsm", "vault"}
+	case BlockOpenBao:
+		return []string{"hsm", "openssf", "openbao"}
 	}
 	return []string{"hsm", "hashicorp", "vault"}
+}
+
+// leaf is the block's own key (vault, openbao).
+func (p BlockPath) leaf() string { k := p.keys(); return k[len(k)-1] }
+
+// family lists the spellings of the same HSM, the existing one of which an
+// edit keeps: the two Vault spellings, or OpenBao alone.
+func (p BlockPath) family() []BlockPath {
+	if p == BlockOpenBao {
+		return []BlockPath{BlockOpenBao}
+	}
+	return []BlockPath{BlockHashicorpVault, BlockVault}
 }

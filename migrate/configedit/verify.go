@@ -16,40 +16,30 @@ func verifyConfigEdit(before *cfgDoc, out []byte, path BlockPath, want VaultSett
 	}
 	v := after.vault[path]
 	if !v.found() {
-		return cfgErr(KindUnsafe, 0, "the edited file has no Vault block at %s", path)
+		return cfgErr(KindUnsafe, 0, "the edited file has no block at %s", path)
 	}
 	got, unknown, err := decodeVaultNode(v.val)
 	if err != nil || len(unknown) > 0 || !got.Equal(want) {
 		return cfgErr(KindUnsafe, v.key.Line, "the edited Vault block would not read back as written")
 	}
-	if !yamlEqual(withoutVault(before.root), withoutVault(after.root)) {
+	if !yamlEqual(withoutBlock(before.root, path.keys()), withoutBlock(after.root, path.keys())) {
 		return cfgErr(KindUnsafe, 0, "the edit would change the file outside the Vault block")
 	}
 	return nil
 }
 
-// withoutVault returns a copy of a top-level mapping with both Vault blocks
-// removed, and with hsm.hashicorp and hsm removed when that leaves them
-// empty: what must stay the same across an edit.
-func withoutVault(root *yaml.Node) *yaml.Node {
+// withoutBlock returns a copy of a top-level mapping without the edited
+// block, and without its parents (hsm.hashicorp or hsm.openssf, hsm) when
+// that leaves them empty: what must stay the same across an edit.
+func withoutBlock(root *yaml.Node, keys []string) *yaml.Node {
 	return filterMapping(root, func(k, v *yaml.Node) *yaml.Node {
-		if k.Value != "hsm" {
+		if k.Value != keys[0] {
 			return v
 		}
-		return emptyToNil(filterMapping(v, func(k, v *yaml.Node) *yaml.Node {
-			switch k.Value {
-			case "vault":
-				return nil
-			case "hashicorp":
-				return emptyToNil(filterMapping(v, func(k, v *yaml.Node) *yaml.Node {
-					if k.Value == "vault" {
-						return nil
-					}
-					return v
-				}))
-			}
-			return v
-		}))
+		if len(keys) == 1 {
+			return nil
+		}
+		return emptyToNil(withoutBlock(v, keys[1:]))
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kmsctl/kmsctl/lab/internal/labdir"
 	"github.com/kmsctl/kmsctl/lab/internal/node"
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 	"github.com/kmsctl/kmsctl/lab/internal/vaultlab"
 )
 
@@ -84,20 +85,26 @@ func unitState(ctx context.Context, pid int) string {
 	return fmt.Sprintf("%s/%s (restarts %s)", kv["ActiveState"], kv["SubState"], kv["NRestarts"])
 }
 
-// hsmEntries lists the HSM names in the volume's rek.json.
+// hsmEntries lists the HSM ids in the volume's rek.json; a Vault (or
+// OpenBao) entry carries the transit key version it was sealed with
+// ("vault:transit/minkms-sealing-key@v2"), which the product does not
+// report: the e2e tests of a rotation read it here.
 func hsmEntries(ctx context.Context, pid int) string {
 	b, err := node.ReadFile(ctx, pid, "/var/lib/minkms/rek.json")
 	if err != nil {
 		return "none"
 	}
 	var rek struct {
-		HSM map[string]json.RawMessage `json:"hsm"`
+		HSM map[string]string `json:"hsm"`
 	}
 	if json.Unmarshal(b, &rek) != nil {
 		return "unreadable"
 	}
 	names := make([]string, 0, len(rek.HSM))
-	for k := range rek.HSM {
+	for k, entry := range rek.HSM {
+		if v, ok := standin.EntryKeyVersion(entry); ok {
+			k = fmt.Sprintf("%s@v%d", k, v)
+		}
 		names = append(names, k)
 	}
 	sort.Strings(names)

@@ -59,7 +59,7 @@ func startVault(ctx context.Context, l labdir.Layout, src string) vaultResult {
 		return r
 	}
 	r.info = labdir.VaultInfo{Addr: cfg.URL(), ApproleID: creds.ApproleID,
-		Approle2ID: creds.Approle2ID, NoHMACRoleID: creds.NoHMACRoleID}
+		Approle2ID: creds.Approle2ID, NoHMACRoleID: creds.NoHMACRoleID, RotateRoleID: creds.RotateRoleID}
 	exe, _ := os.Executable()
 	r.k8sPID, r.err = spawnDetached(filepath.Join(l.VaultDir(), "k8s-endpoint.log"), exe, k8sEndpointCommand, l.Root)
 	if r.err == nil {

@@ -16,6 +16,7 @@ type VaultInfo struct {
 	ApproleID    string
 	Approle2ID   string
 	NoHMACRoleID string
+	RotateRoleID string
 }
 
 // EnvVars returns env.sh's variables in a fixed order (docs/design.md lists them).
@@ -34,6 +35,8 @@ func (l Layout) EnvVars(v VaultInfo, apiKey string, nodes int, firstNode string,
 		{"LAB_APPROLE2_SECRET_FILE", l.Secret(SecretApprole2)},
 		{"LAB_NOHMAC_ROLE_ID", v.NoHMACRoleID},
 		{"LAB_NOHMAC_SECRET_FILE", l.Secret(SecretNoHMAC)},
+		{"LAB_ROTATE_ROLE_ID", v.RotateRoleID},
+		{"LAB_ROTATE_SECRET_FILE", l.Secret(SecretRotate)},
 		{"LAB_K8S_JWT_FILE", l.Secret(SecretK8sJWT)},
 		{"LAB_KMSPW_PASSWORD_FILE", l.Secret(SecretKmspwPassword)},
 		{"LAB_SSH_CONFIG", l.SSHConfig()},

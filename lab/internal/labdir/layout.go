@@ -62,6 +62,7 @@ const (
 	SecretApprole       = "approle-secret-id"
 	SecretApprole2      = "approle2-secret-id"
 	SecretNoHMAC        = "nohmac-secret-id"
+	SecretRotate        = "rotate-secret-id"
 	SecretK8sJWT        = "k8s-jwt"
 	SecretHSMKey        = "hsm-key"
 )

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -61,10 +62,14 @@ func (v *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
 	v.mu.Lock()
 	v.namespaces[r.URL.Path] = r.Header.Get("X-Vault-Namespace")
 	v.mu.Unlock()
-	var in map[string]string
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+	var raw map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil {
 		vaultReply(w, 400, map[string]any{"errors": []string{"bad json"}})
 		return
+	}
+	in := map[string]string{}
+	for k, x := range raw {
+		in[k] = fmt.Sprint(x)
 	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/v1/"), "/")
 	switch {
@@ -115,6 +120,10 @@ func (v *fakeVault) transit(w http.ResponseWriter, mount, op, name string, in ma
 		v.mu.Unlock()
 		if denied {
 			vaultReply(w, 403, map[string]any{"errors": []string{"1 error occurred:\n\t* permission denied\n\n"}})
+			return
+		}
+		if in["key_version"] != "1" { // the stand-in pins its HMACs to version 1
+			vaultReply(w, 400, map[string]any{"errors": []string{"hmac without key_version 1"}})
 			return
 		}
 		m := hmac.New(sha256.New, k.key)

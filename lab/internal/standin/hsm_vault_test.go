@@ -102,3 +102,21 @@ func TestVaultHSMTLS(t *testing.T) {
 		t.Fatalf("with tls.ca: %v", err)
 	}
 }
+
+func TestEntryKeyVersion(t *testing.T) {
+	for _, tt := range []struct {
+		entry string
+		v     int
+		ok    bool
+	}{
+		{"vault:v1:abc", 1, true},
+		{"vault:v12:abc", 12, true},
+		{"vault:v0:abc", 0, false},
+		{"vault:vx:abc", 0, false},
+		{"AAAA", 0, false},
+	} {
+		if v, ok := EntryKeyVersion(tt.entry); v != tt.v || ok != tt.ok {
+			t.Errorf("EntryKeyVersion(%q) = %d %v", tt.entry, v, ok)
+		}
+	}
+}

@@ -231,6 +231,7 @@ func (s *store) addHSM(ctx context.Context, op writeOp, logf func(string, ...any
 	if op.DryRun {
 		return nil
 	}
+	how := ""
 	for _, h := range targets {
 		entry, err := h.Seal(ctx, s.rek)
 		if err != nil {
@@ -238,8 +239,11 @@ func (s *store) addHSM(ctx context.Context, op writeOp, logf func(string, ...any
 		}
 		s.sealed.HSM[h.Name()] = entry
 		s.sealed.Removed = slices.DeleteFunc(s.sealed.Removed, func(id string) bool { return id == h.Name() })
+		if v, ok := EntryKeyVersion(entry); ok {
+			how = fmt.Sprintf(" (transit key version %d)", v)
+		}
 	}
-	return s.saveSealed(logf, "AddHSM: sealed the root encryption key for %s", op.Name)
+	return s.saveSealed(logf, "AddHSM: sealed the root encryption key for %s%s", op.Name, how)
 }
 
 // removeHSM deletes the entries of the HSM named op.Name. It refuses to

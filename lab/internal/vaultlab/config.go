@@ -25,6 +25,7 @@ const (
 	ApproleSecretFile  = "approle-secret-id"
 	Approle2SecretFile = "approle2-secret-id"
 	NoHMACSecretFile   = "nohmac-secret-id"
+	RotateSecretFile   = "rotate-secret-id"
 	K8sJWTFile         = "k8s-jwt"
 )
 

@@ -20,9 +20,14 @@ const (
 	RoleMinkms   = "minkms"        // approle/ and kubernetes/, policy minkms
 	RoleMinkms2  = "minkms2"       // kms-approle/, policy minkms2
 	RoleNoHMAC   = "minkms-nohmac" // approle/, policy minkms-nohmac
+	RoleRotate   = "minkms-rotate" // approle/, policy minkms-rotate
 	PolicyMinkms = "minkms"
 	Policy2      = "minkms2"
 	PolicyNoHMAC = "minkms-nohmac"
+	// PolicyRotate is the rotation identity's (kmsctl hsm rotate): read the
+	// key's versions, rotate it, set its min_decryption_version. The nodes'
+	// policy stays the three update paths.
+	PolicyRotate = "minkms-rotate"
 
 	K8sNamespace      = "minio"
 	K8sServiceAccount = "minkms"
@@ -47,5 +52,13 @@ func labPolicies() map[string]string {
 		PolicyMinkms: transitPolicy(TransitMount, KeyName, keyOps...),
 		Policy2:      transitPolicy(Transit2Mount, KeyName, keyOps...),
 		PolicyNoHMAC: transitPolicy(TransitMount, KeyName, "encrypt", "decrypt"),
+		PolicyRotate: rotatePolicy(TransitMount, KeyName),
 	}
+}
+
+// rotatePolicy grants what `kmsctl hsm rotate --rotate --retire-old-versions`
+// needs on one key, and nothing the nodes use.
+func rotatePolicy(mount, key string) string {
+	k := mount + "/keys/" + key
+	return fmt.Sprintf("path %q {\n   capabilities = [ \"read\" ]\n}\npath %q {\n   capabilities = [ \"update\" ]\n}\npath %q {\n   capabilities = [ \"update\" ]\n}\n", k, k+"/rotate", k+"/config")
 }

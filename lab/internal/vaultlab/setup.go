@@ -20,6 +20,9 @@ type Creds struct {
 	Approle2ID, Approle2SecretFile string
 	// NoHMACRoleID / NoHMACSecretFile: role minkms-nohmac at approle/.
 	NoHMACRoleID, NoHMACSecretFile string
+	// RotateRoleID / RotateSecretFile: role minkms-rotate at approle/ (the
+	// rotation identity of kmsctl hsm rotate).
+	RotateRoleID, RotateSecretFile string
 	// K8sRole is the kubernetes auth role; K8sJWTFile holds the service
 	// account token (copied to /etc/minkms/k8s-token on the nodes).
 	K8sRole, K8sJWTFile string
@@ -117,6 +120,7 @@ var approleRoles = []struct{ mount, role, policy string }{
 	{ApproleMount, RoleMinkms, PolicyMinkms},
 	{Approle2Mount, RoleMinkms2, Policy2},
 	{ApproleMount, RoleNoHMAC, PolicyNoHMAC},
+	{ApproleMount, RoleRotate, PolicyRotate},
 }
 
 // setupApproles enables both approle mounts and writes the roles.
@@ -211,6 +215,7 @@ func (s *Server) issueCreds(ctx context.Context, c *api.Client) (*Creds, error) 
 		ApproleSecretFile:  s.cfg.SecretPath(ApproleSecretFile),
 		Approle2SecretFile: s.cfg.SecretPath(Approle2SecretFile),
 		NoHMACSecretFile:   s.cfg.SecretPath(NoHMACSecretFile),
+		RotateSecretFile:   s.cfg.SecretPath(RotateSecretFile),
 		K8sRole:            RoleMinkms,
 		K8sJWTFile:         s.cfg.SecretPath(K8sJWTFile),
 		RootTokenFile:      s.cfg.SecretPath(RootTokenFile),
@@ -222,6 +227,7 @@ func (s *Server) issueCreds(ctx context.Context, c *api.Client) (*Creds, error) 
 		{ApproleMount, RoleMinkms, cr.ApproleSecretFile, &cr.ApproleID},
 		{Approle2Mount, RoleMinkms2, cr.Approle2SecretFile, &cr.Approle2ID},
 		{ApproleMount, RoleNoHMAC, cr.NoHMACSecretFile, &cr.NoHMACRoleID},
+		{ApproleMount, RoleRotate, cr.RotateSecretFile, &cr.RotateRoleID},
 	}
 	for _, t := range targets {
 		id, err := issueSecretID(ctx, c, t.mount, t.role, t.file)

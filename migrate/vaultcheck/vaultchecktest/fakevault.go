@@ -56,6 +56,9 @@ type FakeVault struct {
 	Caps map[string][]string
 	// Token is the client token a login returns.
 	Token string
+	// Latest and MinDecryption are the key's versions: keys/Key/rotate
+	// adds one, keys/Key/config sets min_decryption_version.
+	Latest, MinDecryption int
 
 	bodies  []string
 	headers []http.Header
@@ -70,7 +73,7 @@ func New(t testing.TB) *FakeVault {
 		AppRoleMount: "approle", RoleID: RoleID, SecretID: SecretID,
 		K8sMount: "kubernetes", K8sRole: "minkms", JWT: JWT,
 		TransitMount: "transit", Key: Key, Token: Token,
-		Caps: map[string][]string{},
+		Caps: map[string][]string{}, Latest: 1, MinDecryption: 1,
 	}
 	for _, op := range []string{"encrypt", "decrypt", "hmac"} {
 		v.Caps["transit/"+op+"/"+Key] = []string{"update"}
@@ -147,9 +150,40 @@ func (v *FakeVault) serve(w http.ResponseWriter, r *http.Request) {
 		v.capabilities(w, body)
 	case path == "sys/internal/ui/resultant-acl":
 		v.resultantACL(w)
+	case strings.Count(path, "/") == 3 && strings.Contains(path, "/keys/"):
+		v.keyAdmin(w, path, body)
 	default:
 		v.transit(w, path, body)
 	}
+}
+
+// keyAdmin answers <mount>/keys/<key>/{rotate,config} with update, and
+// includes the versions in a key read (transit).
+func (v *FakeVault) keyAdmin(w http.ResponseWriter, path string, body map[string]any) {
+	parts := strings.Split(path, "/")
+	switch {
+	case !slices.Contains(v.Caps[path], "update"):
+		vaultError(w, http.StatusForbidden, "permission denied")
+	case parts[0] != v.TransitMount || parts[2] != v.Key:
+		vaultError(w, http.StatusBadRequest, "encryption key not found")
+	case parts[3] == "rotate":
+		v.Latest++
+		writeJSON(w, http.StatusOK, map[string]any{"data": v.keyData()})
+	case parts[3] == "config":
+		n, _ := body["min_decryption_version"].(float64)
+		if int(n) > v.Latest || n < 0 {
+			vaultError(w, http.StatusBadRequest, "cannot set min decryption version to a value greater than the latest version")
+			return
+		}
+		v.MinDecryption = int(n)
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		vaultError(w, http.StatusNotFound, "")
+	}
+}
+
+func (v *FakeVault) keyData() map[string]any {
+	return map[string]any{"type": "aes256-gcm96", "latest_version": v.Latest, "min_decryption_version": v.MinDecryption}
 }
 
 func (v *FakeVault) health(w http.ResponseWriter) {
@@ -237,6 +271,8 @@ func (v *FakeVault) transit(w http.ResponseWriter, path string, body map[string]
 		vaultError(w, http.StatusNotFound, "")
 	case key != v.Key:
 		vaultError(w, http.StatusBadRequest, "encryption key not found")
+	case op == "keys":
+		writeJSON(w, http.StatusOK, map[string]any{"data": v.keyData()})
 	default:
 		transitOp(w, op, body)
 	}
