@@ -147,8 +147,18 @@ func TestCutoffVault(t *testing.T) {
 	}
 }
 
-// TestLabSettingFaults: split-rule and vault-block edit lab.yaml on the chosen
-// nodes ("all" for every node) and heal restores the defaults.
+// flip is the other of two values.
+func flip(v, a, b string) string {
+	if v == a {
+		return b
+	}
+	return a
+}
+
+// TestLabSettingFaults: split-rule, vault-block and the variant kinds
+// (hsm-names, unseal, restart-recreates-removed) edit lab.yaml on the chosen
+// nodes ("all" for every node) and heal restores the defaults, for variant
+// kinds the lab's own value (env.sh).
 func TestLabSettingFaults(t *testing.T) {
 	l := needLab(t)
 	cases := []struct {
@@ -159,6 +169,13 @@ func TestLabSettingFaults(t *testing.T) {
 	}{
 		{"all", []string{"split-rule"}, "internode_rule: primary", "internode_rule: shared"},
 		{l.last(), []string{"vault-block", "hsm.vault"}, "vault_block: hsm.vault", "vault_block: hsm.hashicorp.vault"},
+		{"all", []string{"hsm-names", flip(l.env["LAB_HSM_NAMES"], "legacy", "product")},
+			"hsm_names: " + flip(l.env["LAB_HSM_NAMES"], "legacy", "product"), "hsm_names: " + l.env["LAB_HSM_NAMES"]},
+		{l.last(), []string{"unseal", flip(l.env["LAB_UNSEAL"], "all", "any")},
+			"unseal: " + flip(l.env["LAB_UNSEAL"], "all", "any"), "unseal: " + l.env["LAB_UNSEAL"]},
+		{l.last(), []string{"restart-recreates-removed", flip(l.env["LAB_RESTART_RECREATES_REMOVED"], "false", "true")},
+			"restart_recreates_removed: " + flip(l.env["LAB_RESTART_RECREATES_REMOVED"], "false", "true"),
+			"restart_recreates_removed: " + l.env["LAB_RESTART_RECREATES_REMOVED"]},
 	}
 	for _, c := range cases {
 		t.Run(c.args[0], func(t *testing.T) {

@@ -165,7 +165,12 @@ func (l *lab) readyCode(node string) int {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return l.readyWith(node, &tls.Config{RootCAs: pool})
+}
+
+// readyWith is readyCode with the given client TLS settings.
+func (l *lab) readyWith(node string, conf *tls.Config) int {
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: conf}}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://%s:7373/v1/health/ready", l.addr(node)), nil)

@@ -15,6 +15,7 @@ const (
 	envFile    = "/etc/default/minkms"
 	configFile = "/etc/minkms/config.yaml"
 	rekFile    = "/var/lib/minkms/rek.json"
+	dbFile     = "/var/lib/minkms/db.json"
 	vaultHSM   = "vault:transit/minkms-sealing-key"
 )
 
@@ -38,12 +39,13 @@ func (l *lab) hsmEntries(node string) []string {
 // TestUnsealsWithLocalKey: every node of a fresh lab unsealed with its local key.
 func TestUnsealsWithLocalKey(t *testing.T) {
 	l := needLab(t)
+	local, _ := namesUnder(l.env["LAB_HSM_NAMES"])
 	for _, n := range l.state.Nodes {
 		if got := l.hsmEntries(n.Name); len(got) == 0 || got[0] != "local" {
 			t.Errorf("%s: rek.json entries %v, want local", n.Name, got)
 		}
-		if j := l.journal(n.Name, time.Time{}); !strings.Contains(j, "unsealed with local") {
-			t.Errorf("%s: journal lacks 'unsealed with local':\n%s", n.Name, j)
+		if j := l.journal(n.Name, time.Time{}); !strings.Contains(j, "unsealed with "+local) {
+			t.Errorf("%s: journal lacks 'unsealed with %s':\n%s", n.Name, local, j)
 		}
 	}
 }

@@ -55,7 +55,10 @@ func TestDownLeavesNothing(t *testing.T) {
 	}
 	n := len(l.state.Nodes)
 	t.Cleanup(func() {
-		if out, err := l.labCmd(nil, "up", "--nodes", strconv.Itoa(n)); err != nil {
+		// the same variant again (env.sh of the lab that was taken down)
+		args := []string{"up", "--nodes", strconv.Itoa(n), "--hsm-names", l.env["LAB_HSM_NAMES"], "--unseal", l.env["LAB_UNSEAL"],
+			"--admin-identity", l.env["LAB_ADMIN_IDENTITY"], "--restart-recreates-removed=" + l.env["LAB_RESTART_RECREATES_REMOVED"]}
+		if out, err := l.labCmd(nil, args...); err != nil {
 			t.Errorf("bringing the lab back up: %v\n%s", err, out)
 		}
 	})

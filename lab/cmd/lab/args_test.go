@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"strings"
 	"testing"
+
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 )
 
 func TestSplitExec(t *testing.T) {
@@ -49,5 +52,31 @@ func TestFaultUsageErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err=%v, want %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestVariantFlags: flags beat the environment, which beats the defaults.
+func TestVariantFlags(t *testing.T) {
+	parse := func(env map[string]string, args ...string) standin.Variant {
+		t.Helper()
+		var v standin.Variant
+		fs := flag.NewFlagSet("up", flag.ContinueOnError)
+		variantFlags(fs, &v, func(k string) string { return env[k] })
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := parse(nil); got != standin.Defaults {
+		t.Errorf("no flags = %+v, want the defaults %+v", got, standin.Defaults)
+	}
+	env := map[string]string{"LAB_HSM_NAMES": "product", "LAB_UNSEAL": "any", "LAB_RESTART_RECREATES_REMOVED": "true"}
+	got := parse(env, "--unseal", "all", "--admin-identity", "derived")
+	want := standin.Variant{HSMNames: "product", Unseal: "all", AdminIdentity: "derived", RestartRecreatesRemoved: true}
+	if got != want {
+		t.Errorf("env + flags = %+v, want %+v", got, want)
+	}
+	if err := parse(nil, "--hsm-names", "vault").Check(); err == nil {
+		t.Error("--hsm-names vault accepted")
 	}
 }

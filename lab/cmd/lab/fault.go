@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/kmsctl/kmsctl/lab/internal/labdir"
 	"github.com/kmsctl/kmsctl/lab/internal/node"
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 	"github.com/kmsctl/kmsctl/lab/internal/vaultlab"
 )
 
@@ -15,7 +19,24 @@ import (
 var knobFaults = map[string]bool{"fail-start": false, "slow-start": true, "crash-after": true, "hang-on-stop": false}
 
 // nodeFaultKinds lists every node fault kind, for usage messages.
-const nodeFaultKinds = "fail-start [vault] | slow-start SECONDS | crash-after SECONDS | hang-on-stop | cutoff | cutoff-vault | split-rule | vault-block hsm.vault|hsm.hashicorp.vault"
+const nodeFaultKinds = "fail-start [vault] | slow-start SECONDS | crash-after SECONDS | hang-on-stop | cutoff | cutoff-vault | split-rule | vault-block hsm.vault|hsm.hashicorp.vault" +
+	" | hsm-names legacy|product | unseal all|any | restart-recreates-removed true|false"
+
+// settingFaults are the fault kinds that set one lab.yaml key (read at the
+// node's next start) to one of its values; heal sets the lab's own value
+// (state.json's variant) back.
+var settingFaults = map[string]struct {
+	key     string
+	allowed []string
+	lab     func(standin.Variant) string
+}{
+	"hsm-names": {"hsm_names", []string{standin.NamesLegacy, standin.NamesProduct},
+		func(v standin.Variant) string { return v.HSMNames }},
+	"unseal": {"unseal", []string{standin.UnsealAll, standin.UnsealAny},
+		func(v standin.Variant) string { return v.Unseal }},
+	"restart-recreates-removed": {"restart_recreates_removed", []string{"false", "true"},
+		func(v standin.Variant) string { return strconv.FormatBool(v.RestartRecreatesRemoved) }},
+}
 
 // cmdFault injects a fault: `lab fault [--dir DIR] NODE|all|vault KIND [ARGS]`.
 func cmdFault(ctx context.Context, args []string) error {
@@ -28,7 +49,7 @@ func cmdHeal(ctx context.Context, args []string) error {
 	return faultOrHeal(ctx, "heal", args, healFault, healVault)
 }
 
-type nodeAction func(ctx context.Context, n labdir.NodeState, kind string, args []string) error
+type nodeAction func(ctx context.Context, st *labdir.State, n labdir.NodeState, kind string, args []string) error
 type vaultAction func(ctx context.Context, l labdir.Layout, kind string) error
 
 func faultOrHeal(ctx context.Context, verb string, args []string, onNode nodeAction, onVault vaultAction) error {
@@ -64,15 +85,21 @@ func faultOrHeal(ctx context.Context, verb string, args []string, onNode nodeAct
 	}
 	var errs []error
 	for _, n := range targets {
-		if err := onNode(ctx, n, kind, extra); err != nil {
+		if err := onNode(ctx, st, n, kind, extra); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", n.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func applyFault(ctx context.Context, n labdir.NodeState, kind string, args []string) error {
+func applyFault(ctx context.Context, _ *labdir.State, n labdir.NodeState, kind string, args []string) error {
 	s := node.Spec{Index: n.Index}
+	if sf, ok := settingFaults[kind]; ok {
+		if len(args) != 1 || !slices.Contains(sf.allowed, args[0]) {
+			return fmt.Errorf("%s needs %s", kind, strings.Join(sf.allowed, " or "))
+		}
+		return node.SetLabSetting(ctx, n.PID, sf.key, args[0])
+	}
 	if wantsArg, ok := knobFaults[kind]; ok {
 		content := ""
 		if kind == "fail-start" && len(args) == 1 && args[0] == "vault" {
@@ -107,16 +134,22 @@ func applyFault(ctx context.Context, n labdir.NodeState, kind string, args []str
 	return fmt.Errorf("unknown node fault %q (kinds: %s)", kind, nodeFaultKinds)
 }
 
-func healFault(ctx context.Context, n labdir.NodeState, kind string, _ []string) error {
+func healFault(ctx context.Context, st *labdir.State, n labdir.NodeState, kind string, _ []string) error {
 	s := node.Spec{Index: n.Index}
 	if _, ok := knobFaults[kind]; ok {
 		return node.HealKnob(ctx, n.PID, kind)
 	}
-	heals := map[string]func() error{
+	heals := map[string]func() error{}
+	for name, sf := range settingFaults {
+		heals[name] = func() error { return node.SetLabSetting(ctx, n.PID, sf.key, sf.lab(labVariant(st))) }
+	}
+	for name, h := range map[string]func() error{
 		"cutoff":       func() error { return node.SetLink(ctx, s, true) },
 		"cutoff-vault": func() error { return node.HealVault(ctx, s) },
 		"split-rule":   func() error { return node.SetLabSetting(ctx, n.PID, "internode_rule", "shared") },
 		"vault-block":  func() error { return node.SetLabSetting(ctx, n.PID, "vault_block", node.VaultBlockDefault) },
+	} {
+		heals[name] = h
 	}
 	if kind != "" {
 		h, ok := heals[kind]
@@ -130,6 +163,15 @@ func healFault(ctx context.Context, n labdir.NodeState, kind string, _ []string)
 		errs = append(errs, h())
 	}
 	return errors.Join(errs...)
+}
+
+// labVariant is the variant the lab was created with; a state written before
+// variants existed means the defaults.
+func labVariant(st *labdir.State) standin.Variant {
+	if st.Variant.HSMNames == "" {
+		return standin.Defaults
+	}
+	return st.Variant
 }
 
 func applyVaultFault(ctx context.Context, l labdir.Layout, kind string) error {

@@ -24,5 +24,5 @@ func writeLabFiles(l labdir.Layout, m *material, st *labdir.State, v labdir.Vaul
 		return err
 	}
 	first := "https://" + node.Spec{Index: 1}.APIAddr()
-	return l.WriteEnv(l.EnvVars(v, m.apiKey.Key, m.n, first))
+	return l.WriteEnv(l.EnvVars(v, m.apiKey.Key, m.n, first, st.Variant))
 }

@@ -9,12 +9,14 @@ import (
 	"github.com/kmsctl/kmsctl/lab/internal/labdir"
 	"github.com/kmsctl/kmsctl/lab/internal/node"
 	"github.com/kmsctl/kmsctl/lab/internal/pki"
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 	"github.com/kmsctl/kmsctl/lab/internal/vaultlab"
 )
 
 // material is the per-lab key material, generated fresh by every up.
 type material struct {
 	n         int
+	variant   standin.Variant
 	ca        *pki.CA
 	client    *pki.SSHKey
 	apiKey    *pki.APIKey
@@ -26,8 +28,8 @@ type material struct {
 }
 
 // newMaterial generates all keys and writes the CA, client key and secrets into DIR.
-func newMaterial(ctx context.Context, l labdir.Layout, n int) (*material, error) {
-	m := &material{n: n}
+func newMaterial(ctx context.Context, l labdir.Layout, n int, v standin.Variant) (*material, error) {
+	m := &material{n: n, variant: v}
 	var err error
 	if m.ca, err = pki.NewCA(); err != nil {
 		return nil, err
@@ -40,6 +42,15 @@ func newMaterial(ctx context.Context, l labdir.Layout, n int) (*material, error)
 	}
 	if m.hsmKey, err = pki.NewHSMKey(); err != nil {
 		return nil, err
+	}
+	if v.AdminIdentity == standin.AdminDerived {
+		// no admin.identity in config.yaml: the admin is the root API key
+		// every node derives from its first HSM, the local key
+		key, err := standin.LocalRootAPIKey(m.hsmKey)
+		if err != nil {
+			return nil, err
+		}
+		m.apiKey = &pki.APIKey{Key: key.String(), Identity: key.Identity().String()}
 	}
 	password, err := pki.RandomToken(18)
 	if err != nil {
@@ -116,6 +127,6 @@ func (m *material) files(s node.Spec) node.Files {
 		HostKeyPEM: m.hostKeys[s.Index-1].PrivatePEM, HostKeyPub: m.hostKeys[s.Index-1].Authorized,
 		ClientKey: m.client.Authorized, CAPEM: m.ca.CertPEM,
 		CertPEM: m.nodeCerts[s.Index-1].CertPEM, KeyPEM: m.nodeCerts[s.Index-1].KeyPEM,
-		K8sJWT: m.k8sJWT,
+		K8sJWT: m.k8sJWT, Variant: m.variant,
 	}
 }

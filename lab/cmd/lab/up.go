@@ -10,6 +10,7 @@ import (
 
 	"github.com/kmsctl/kmsctl/lab/internal/labdir"
 	"github.com/kmsctl/kmsctl/lab/internal/node"
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 )
 
 // cmdUp starts Vault and N nodes and writes DIR. On failure it leaves what it
@@ -17,15 +18,20 @@ import (
 func cmdUp(ctx context.Context, args []string) error {
 	var nodes int
 	var timeout time.Duration
+	var v standin.Variant
 	l, rest, err := parseDir("up", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&nodes, "nodes", 3, "number of key manager nodes (1.."+fmt.Sprint(node.MaxNodes)+")")
 		fs.DurationVar(&timeout, "timeout", 3*time.Minute, "how long to wait for every node to be ready")
+		variantFlags(fs, &v, os.Getenv)
 	})
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 || nodes < 1 || nodes > node.MaxNodes {
-		return fmt.Errorf("usage: lab up [--nodes 1..%d] [--dir DIR]", node.MaxNodes)
+		return fmt.Errorf("usage: lab up [--nodes 1..%d] [--dir DIR] %s", node.MaxNodes, variantUsage)
+	}
+	if err := v.Check(); err != nil {
+		return err
 	}
 	if err := requireRoot(); err != nil {
 		return err
@@ -34,10 +40,11 @@ func cmdUp(ctx context.Context, args []string) error {
 	if err := checkFree(l); err != nil {
 		return err
 	}
-	if err := up(ctx, l, nodes, timeout); err != nil {
+	if err := up(ctx, l, nodes, v, timeout); err != nil {
 		return fmt.Errorf("%w (clean up with: lab down --dir %s)", err, l.Root)
 	}
-	fmt.Printf("lab up: %d nodes ready in %.1fs; . %s\n", nodes, time.Since(start).Seconds(), l.EnvFile())
+	fmt.Printf("lab up: %d nodes ready in %.1fs (hsm names %s, unseal %s, admin identity %s, restart recreates removed %t); . %s\n",
+		nodes, time.Since(start).Seconds(), v.HSMNames, v.Unseal, v.AdminIdentity, v.RestartRecreatesRemoved, l.EnvFile())
 	return nil
 }
 
@@ -54,7 +61,7 @@ func checkFree(l labdir.Layout) error {
 	return nil
 }
 
-func up(ctx context.Context, l labdir.Layout, n int, timeout time.Duration) error {
+func up(ctx context.Context, l labdir.Layout, n int, v standin.Variant, timeout time.Duration) error {
 	bins, err := findBinaries(ctx)
 	if err != nil {
 		return err
@@ -62,11 +69,11 @@ func up(ctx context.Context, l labdir.Layout, n int, timeout time.Duration) erro
 	if err := prepareHost(ctx, l, bins); err != nil {
 		return err
 	}
-	m, err := newMaterial(ctx, l, n)
+	m, err := newMaterial(ctx, l, n, v)
 	if err != nil {
 		return err
 	}
-	st := &labdir.State{Bridge: node.Bridge}
+	st := &labdir.State{Bridge: node.Bridge, Variant: v}
 	if err := l.SaveState(st); err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 )
 
 // VaultInfo is what the Vault set-up hands to the lab files: the non-secret ids.
@@ -17,7 +19,7 @@ type VaultInfo struct {
 }
 
 // EnvVars returns env.sh's variables in a fixed order (docs/design.md lists them).
-func (l Layout) EnvVars(v VaultInfo, apiKey string, nodes int, firstNode string) [][2]string {
+func (l Layout) EnvVars(v VaultInfo, apiKey string, nodes int, firstNode string, variant standin.Variant) [][2]string {
 	return [][2]string{
 		{"KMSCTL_LAB_DIR", l.Root},
 		{"VAULT_ADDR", v.Addr},
@@ -36,6 +38,10 @@ func (l Layout) EnvVars(v VaultInfo, apiKey string, nodes int, firstNode string)
 		{"LAB_KMSPW_PASSWORD_FILE", l.Secret(SecretKmspwPassword)},
 		{"LAB_SSH_CONFIG", l.SSHConfig()},
 		{"LAB_NODES", strconv.Itoa(nodes)},
+		{"LAB_HSM_NAMES", variant.HSMNames},
+		{"LAB_UNSEAL", variant.Unseal},
+		{"LAB_ADMIN_IDENTITY", variant.AdminIdentity},
+		{"LAB_RESTART_RECREATES_REMOVED", strconv.FormatBool(variant.RestartRecreatesRemoved)},
 	}
 }
 

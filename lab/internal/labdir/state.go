@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 )
 
 // State records what `lab up` started, so that down, fault, heal, status and exec
@@ -16,6 +18,9 @@ type State struct {
 	Bridge string `json:"bridge"`
 	// K8sPID is the lab's TokenReview endpoint (`lab __k8s-endpoint`).
 	K8sPID int `json:"k8s_pid,omitempty"`
+	// Variant is the product behaviour the lab was created to play
+	// (lab up flags); lab heal returns a node's lab.yaml to it.
+	Variant standin.Variant `json:"variant"`
 }
 
 // NodeState is one node's record.

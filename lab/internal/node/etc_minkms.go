@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 )
 
 // unit is the documented minkms unit (docs/design.md), unchanged but for the lab's
@@ -30,12 +32,14 @@ SendSIGKILL=no
 WantedBy=multi-user.target
 `
 
-// configYAML is the initial /etc/minkms/config.yaml of docs/design.md.
-const configYAML = `version: v1
-# Identity allowed to run admin commands (derived from the lab API key)
+// adminYAML pins the admin identity in config.yaml (the pinned variant).
+const adminYAML = `# Identity allowed to run admin commands (derived from the lab API key)
 admin:
   identity: %s
-tls:
+`
+
+// tlsYAML is the rest of the initial /etc/minkms/config.yaml of docs/design.md.
+const tlsYAML = `tls:
   certs:
     - key: /etc/minkms/tls/private.key
       cert: /etc/minkms/tls/public.crt
@@ -46,14 +50,27 @@ tls:
 // vault-block fault says otherwise.
 const VaultBlockDefault = "hsm.hashicorp.vault"
 
-// LabYAML renders /etc/minkms-lab/lab.yaml for a node.
-func LabYAML(s Spec, nodes int, vaultBlock, rule string) []byte {
+// LabYAML renders /etc/minkms-lab/lab.yaml for a node; v is the lab's
+// variant (every key written out, so that a fault can flip it in place).
+func LabYAML(s Spec, nodes int, vaultBlock, rule string, v standin.Variant) []byte {
 	peers := make([]string, 0, nodes)
 	for _, p := range Specs(nodes) {
 		peers = append(peers, fmt.Sprintf("%d: %q", p.Index, p.APIAddr()))
 	}
-	return fmt.Appendf(nil, "node_id: %d\npeers: {%s}\nvault_block: %s\ninternode_rule: %s\nversion: 2025-10-01T00-00-00Z\n",
-		s.Index, strings.Join(peers, ", "), vaultBlock, rule)
+	return fmt.Appendf(nil, "node_id: %d\npeers: {%s}\nvault_block: %s\ninternode_rule: %s\nversion: 2025-10-01T00-00-00Z\n"+
+		"hsm_names: %s\nunseal: %s\nrestart_recreates_removed: %t\n",
+		s.Index, strings.Join(peers, ", "), vaultBlock, rule, v.HSMNames, v.Unseal, v.RestartRecreatesRemoved)
+}
+
+// ConfigYAML renders the initial config.yaml; without an admin identity (the
+// derived variant) it has no admin block, and the stand-in derives its root
+// API key from its first HSM.
+func ConfigYAML(adminIdentity string) []byte {
+	b := []byte("version: v1\n")
+	if adminIdentity != "" {
+		b = fmt.Appendf(b, adminYAML, adminIdentity)
+	}
+	return append(b, tlsYAML...)
 }
 
 func envFile(f Files) []byte {
@@ -63,13 +80,17 @@ func envFile(f Files) []byte {
 
 func minkmsEntries(f Files) []entry {
 	gid := userByName(f.Users, "minkms-user").UID
+	admin := f.AdminIdentity
+	if f.Variant.AdminIdentity == standin.AdminDerived {
+		admin = ""
+	}
 	out := []entry{
 		file("default/minkms", envFile(f), 0o600),
-		owned(file("minkms/config.yaml", fmt.Appendf(nil, configYAML, f.AdminIdentity), 0o640), 0, gid),
+		owned(file("minkms/config.yaml", ConfigYAML(admin), 0o640), 0, gid),
 		file("minkms/tls/public.crt", f.CertPEM, 0o644),
 		owned(file("minkms/tls/private.key", f.KeyPEM, 0o640), 0, gid),
 		file("minkms/tls/ca.crt", f.CAPEM, 0o644),
-		file("minkms-lab/lab.yaml", LabYAML(f.Spec, f.Nodes, VaultBlockDefault, "shared"), 0o644),
+		file("minkms-lab/lab.yaml", LabYAML(f.Spec, f.Nodes, VaultBlockDefault, "shared", f.Variant), 0o644),
 		dir("minkms-lab/faults", 0o755, 0, 0),
 		file("systemd/system/minkms.service", []byte(unit), 0o644),
 		symlink("systemd/system/multi-user.target.wants/minkms.service", "/etc/systemd/system/minkms.service"),

@@ -33,7 +33,7 @@ func TestSpecNames(t *testing.T) {
 // TestLabYAMLAcceptedByStandIn cross-checks the lab.yaml that up writes (and
 // that faults edit) with the stand-in's strict parser.
 func TestLabYAMLAcceptedByStandIn(t *testing.T) {
-	base := LabYAML(Spec{Index: 2}, 3, VaultBlockDefault, "shared")
+	base := LabYAML(Spec{Index: 2}, 3, VaultBlockDefault, "shared", standin.Defaults)
 	cases := []struct {
 		key, value string
 		check      func(*standin.Settings) bool
@@ -41,6 +41,10 @@ func TestLabYAMLAcceptedByStandIn(t *testing.T) {
 		{"internode_rule", "primary", func(s *standin.Settings) bool { return s.InternodeRule == "primary" }},
 		{"vault_block", "hsm.vault", func(s *standin.Settings) bool { return s.VaultBlock == "hsm.vault" }},
 		{"vault_block", VaultBlockDefault, func(s *standin.Settings) bool { return s.VaultBlock == VaultBlockDefault }},
+		{"hsm_names", "product", func(s *standin.Settings) bool { return s.HSMNames == standin.NamesProduct }},
+		{"hsm_names", "legacy", func(s *standin.Settings) bool { return s.HSMNames == standin.NamesLegacy }},
+		{"unseal", "any", func(s *standin.Settings) bool { return s.Unseal == standin.UnsealAny }},
+		{"restart_recreates_removed", "true", func(s *standin.Settings) bool { return s.RestartRecreatesRemoved }},
 	}
 	for _, c := range cases {
 		edited, err := replaceSetting(base, c.key, c.value)
@@ -57,6 +61,37 @@ func TestLabYAMLAcceptedByStandIn(t *testing.T) {
 	}
 	if _, err := replaceSetting(base, "missing_key", "x"); err == nil {
 		t.Error("replaceSetting of an absent key succeeded")
+	}
+}
+
+// TestLabYAMLCarriesVariant: lab up's variant reaches the stand-in.
+func TestLabYAMLCarriesVariant(t *testing.T) {
+	v := standin.Variant{HSMNames: standin.NamesProduct, Unseal: standin.UnsealAny, AdminIdentity: standin.AdminDerived, RestartRecreatesRemoved: true}
+	s, err := standin.ParseSettings(LabYAML(Spec{Index: 1}, 3, VaultBlockDefault, "shared", v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.HSMNames != v.HSMNames || s.Unseal != v.Unseal || !s.RestartRecreatesRemoved {
+		t.Errorf("parsed %+v from variant %+v", s, v)
+	}
+	d, err := standin.ParseSettings(LabYAML(Spec{Index: 1}, 3, VaultBlockDefault, "shared", standin.Defaults))
+	if err != nil || d.HSMNames != standin.Defaults.HSMNames || d.Unseal != standin.Defaults.Unseal {
+		t.Errorf("defaults: %+v, %v", d, err)
+	}
+}
+
+// TestConfigYAMLAcceptedByStandIn: both admin variants of the initial
+// config parse, and the derived one has no admin identity.
+func TestConfigYAMLAcceptedByStandIn(t *testing.T) {
+	const id = "h1:Ha9Kxuwc3jhZHcJE0OcsYEMTFqhSnHatfdKMGk7l5e4"
+	for admin, want := range map[string]string{id: id, "": ""} {
+		c, err := standin.ParseConfig(ConfigYAML(admin), VaultBlockDefault)
+		if err != nil {
+			t.Fatalf("admin %q: %v\n%s", admin, err, ConfigYAML(admin))
+		}
+		if c.AdminIdentity != want || len(c.Certs) != 1 || c.CA != "/etc/minkms/tls/ca.crt" {
+			t.Errorf("admin %q: parsed %+v", admin, c)
+		}
 	}
 }
 

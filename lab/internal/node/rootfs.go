@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kmsctl/kmsctl/lab/internal/standin"
 )
 
 // Overlays are the host directories a node sees through its own overlay.
@@ -26,6 +28,9 @@ type Files struct {
 	CertPEM       []byte
 	KeyPEM        []byte
 	K8sJWT        string // copied to /etc/minkms/k8s-token when set
+	// Variant is the lab's choice of product behaviours (lab.yaml keys and,
+	// for AdminDerived, a config.yaml without admin.identity).
+	Variant standin.Variant
 }
 
 // Upper is the overlay upper directory of one of Overlays for a node.

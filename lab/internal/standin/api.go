@@ -1,9 +1,13 @@
 package standin
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"time"
 
 	"aead.dev/mtls"
 )
@@ -11,7 +15,8 @@ import (
 // api serves the node's public HTTPS endpoints and the lab's inter-node ones.
 type api struct {
 	cluster *Cluster
-	admin   mtls.Identity // zero: nobody is admin
+	writer  *writer
+	admin   mtls.Identity // admin.identity or the derived root API key's identity
 	version string
 	host    string
 }
@@ -24,6 +29,8 @@ func (a *api) handler() http.Handler {
 	mux.HandleFunc("POST /v1/kms/", a.handleKMS)
 	mux.HandleFunc("POST "+pathHeartbeat, a.cluster.handleHeartbeat)
 	mux.HandleFunc("POST "+pathVote, a.cluster.handleVote)
+	mux.HandleFunc("POST "+pathSubmit, a.writer.handleSubmit)
+	mux.HandleFunc("POST "+pathApply, a.writer.handleApply)
 	return mux
 }
 
@@ -57,11 +64,14 @@ func (a *api) isAdmin(r *http.Request) bool {
 	return mtls.CertificateIdentity(r.TLS.PeerCertificates[0]) == a.admin
 }
 
-// handleKMS serves admin commands in the documented framing; only
-// ClusterStatus is implemented.
+// handleKMS serves the commands of POST /v1/kms/[ENCLAVE] in the documented
+// framing: ClusterStatus, AddHSM, RemoveHSM and the enclave and key commands.
+// All of them need the admin identity (the lab has no policies). Writes go
+// through the cluster's write path; reads are served by this node once it is
+// ready. The answer holds one frame per command that has a response message.
 func (a *api) handleKMS(w http.ResponseWriter, r *http.Request) {
 	if !a.isAdmin(r) {
-		writeError(w, http.StatusForbidden, "access denied: insufficient permissions")
+		writeError(w, errPermission.code, errPermission.msg)
 		return
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -74,17 +84,44 @@ func (a *api) handleKMS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if !a.cluster.active.Load() {
+		writeError(w, http.StatusServiceUnavailable, "node is starting")
+		return
+	}
+	enclave := strings.Trim(strings.TrimPrefix(r.URL.Path, "/v1/kms/"), "/")
 	var out []byte
 	for _, cmd := range cmds {
-		if cmd.ID != CmdClusterStatus {
-			writeError(w, http.StatusNotImplemented, "command not supported by the lab stand-in")
+		msg, reply, err := a.command(r.Context(), cmd, enclave)
+		if err != nil {
+			ae := asAPIError(err)
+			writeError(w, ae.code, ae.msg)
 			return
 		}
-		if !a.cluster.active.Load() {
-			writeError(w, http.StatusServiceUnavailable, "node is starting")
-			return
+		if reply {
+			out = append(out, Frame(cmd.ID, msg)...)
 		}
-		out = append(out, Frame(CmdClusterStatus, AppendClusterStatus(nil, a.cluster.Status()))...)
 	}
 	writeBody(w, http.StatusOK, "application/octet-stream", out)
+}
+
+// command runs one command; reply says whether it answers with a message.
+func (a *api) command(ctx context.Context, cmd Command, enclave string) ([]byte, bool, error) {
+	switch cmd.ID {
+	case CmdClusterStatus:
+		return AppendClusterStatus(nil, a.cluster.Status()), true, nil
+	case CmdAddHSM, CmdRemoveHSM, CmdEnclaveCreate, CmdKeyCreate:
+		op, err := writeCommand(cmd, enclave)
+		if err != nil {
+			return nil, false, err
+		}
+		op.At, op.By = time.Now().UTC(), a.admin.String()
+		return nil, false, a.writer.submit(ctx, op)
+	case CmdEnclaveStatus, CmdKeyStatus, CmdKeyEncrypt, CmdKeyDecrypt, CmdKeyGenerate, CmdKeyList:
+		if ok, why := a.cluster.Ready(false); !ok {
+			return nil, false, &apiError{http.StatusServiceUnavailable, "node is not ready: " + why}
+		}
+		msg, err := a.writer.store.read(cmd, enclave)
+		return msg, err == nil, err
+	}
+	return nil, false, &apiError{http.StatusNotImplemented, fmt.Sprintf("command %d not supported by the lab stand-in", cmd.ID)}
 }

@@ -134,61 +134,75 @@ func (c *Cluster) requestVotes(ctx context.Context, term uint64, pre bool) int {
 
 // post sends a sealed message to a peer and opens its sealed reply.
 func (c *Cluster) post(ctx context.Context, id uint32, path string, m peerMsg) (peerMsg, error) {
-	body, err := c.auth.seal(m)
-	if err != nil {
-		return peerMsg{}, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, peerTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+c.peers[id]+path, bytes.NewReader(body))
-	if err != nil {
-		return peerMsg{}, fmt.Errorf("node %d: %w", id, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return peerMsg{}, fmt.Errorf("node %d: %w", id, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if err != nil {
-		return peerMsg{}, fmt.Errorf("node %d: %w", id, err)
-	}
-	if resp.StatusCode == http.StatusForbidden {
-		return peerMsg{}, errKeyMismatch
-	}
-	if resp.StatusCode != http.StatusOK {
-		return peerMsg{}, fmt.Errorf("node %d: %s", id, resp.Status)
-	}
-	reply, err := c.auth.open(data)
+	var reply peerMsg
+	err := c.exchange(ctx, id, path, peerTimeout, m, &reply)
 	if err == nil && reply.From != id {
 		err = fmt.Errorf("node %d answered as node %d", id, reply.From)
 	}
 	return reply, err
 }
 
+// exchange sends in, sealed, to a peer and opens its sealed reply into out.
+func (c *Cluster) exchange(ctx context.Context, id uint32, path string, timeout time.Duration, in, out any) error {
+	body, err := c.auth.seal(in)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+c.peers[id]+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("node %d: %w", id, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("node %d: %w", id, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return fmt.Errorf("node %d: %w", id, err)
+	}
+	if resp.StatusCode == http.StatusForbidden {
+		return errKeyMismatch
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("node %d: %s", id, resp.Status)
+	}
+	return c.auth.openInto(data, out)
+}
+
 // receive opens a peer's request; it answers errors itself and returns false.
 func (c *Cluster) receive(w http.ResponseWriter, r *http.Request) (peerMsg, bool) {
+	var m peerMsg
+	ok := c.receiveInto(w, r, &m, func() uint32 { return m.From })
+	return m, ok
+}
+
+// receiveInto opens a peer's request into v; from names its sender, who
+// must be a peer. It answers errors itself and returns false.
+func (c *Cluster) receiveInto(w http.ResponseWriter, r *http.Request, v any, from func() uint32) bool {
 	if !c.active.Load() {
 		writeError(w, http.StatusServiceUnavailable, "node is starting")
-		return peerMsg{}, false
+		return false
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "read body")
-		return peerMsg{}, false
+		return false
 	}
-	m, err := c.auth.open(data)
+	err = c.auth.openInto(data, v)
 	if err == nil {
-		if _, ok := c.peer[m.From]; !ok {
-			err = fmt.Errorf("unknown node %d", m.From)
+		if _, ok := c.peer[from()]; !ok {
+			err = fmt.Errorf("unknown node %d", from())
 		}
 	}
 	if err != nil {
 		writeError(w, http.StatusForbidden, err.Error())
-		return peerMsg{}, false
+		return false
 	}
-	return m, true
+	return true
 }
 
 // handleHeartbeat answers a peer's heartbeat with this node's own.
@@ -236,7 +250,7 @@ func (c *Cluster) handleVote(w http.ResponseWriter, r *http.Request) {
 	c.reply(w, reply)
 }
 
-func (c *Cluster) reply(w http.ResponseWriter, m peerMsg) {
+func (c *Cluster) reply(w http.ResponseWriter, m any) {
 	body, err := c.auth.seal(m)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())

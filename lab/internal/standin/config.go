@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"aead.dev/mtls"
 	"go.yaml.in/yaml/v3"
@@ -20,11 +21,33 @@ const (
 // Config is the parsed key-manager config file. It holds only what the
 // documented format allows, so that a wrong edit by kmsctl cannot slip through.
 type Config struct {
-	AdminIdentity string // h1:... or "" (nobody is admin)
-	Certs         []CertFiles
-	CA            string // PEM file used to verify peers; "" means system roots
-	Vault         *VaultConfig
+	AdminIdentity string        // h1:... or "" (the root API key derived from the first HSM is admin)
+	Heartbeat     time.Duration // top-level heartbeat; 0: not set
+	// Certs are the server's key pairs (tls.certs[] or the older flat
+	// tls.key/tls.cert); none: no TLS settings, a self-signed certificate.
+	Certs []CertFiles
+	// CA is a PEM file or a directory of PEM files used to verify peers;
+	// "" means system roots (or, with a self-signed certificate, no check).
+	CA      string
+	Vault   *VaultConfig // hsm.hashicorp.vault (or hsm.vault)
+	OpenBao *VaultConfig // hsm.openssf.openbao: Vault's fields, Kind KindOpenBao
+	MinKMS  *VaultConfig // hsm.minio.minkms: parsed with Vault's fields (UNCONFIRMED), Kind KindMinKMS
 }
+
+// VaultHSMs lists the config's Vault-like HSM blocks in HSM order.
+func (c *Config) VaultHSMs() []*VaultConfig {
+	var out []*VaultConfig
+	for _, v := range []*VaultConfig{c.Vault, c.OpenBao, c.MinKMS} {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// SelfSigned reports whether the config has no TLS settings, so that the
+// node serves a self-signed certificate (clients must skip verification).
+func (c *Config) SelfSigned() bool { return len(c.Certs) == 0 }
 
 // CertFiles names one TLS key pair of the node's HTTPS server.
 type CertFiles struct {
@@ -33,6 +56,7 @@ type CertFiles struct {
 
 // VaultConfig is the Vault HSM block (hsm.hashicorp.vault or hsm.vault).
 type VaultConfig struct {
+	Kind       string // KindVault ("" too), KindOpenBao or KindMinKMS
 	Server     string
 	AppRole    *AppRoleAuth
 	Kubernetes *KubernetesAuth
@@ -61,9 +85,21 @@ type VaultTLS struct {
 	CA, Cert, Key string
 }
 
-// HSMName is the name of the Vault HSM as listed in rek.json and ClusterStatus.
+// Kinds of Vault-like HSM blocks; each is the first part of its HSMs' ids.
+const (
+	KindVault   = "vault"   // hsm.hashicorp.vault (or hsm.vault)
+	KindOpenBao = "openbao" // hsm.openssf.openbao
+	KindMinKMS  = "minkms"  // hsm.minio.minkms
+)
+
+// HSMName is the id of the HSM (its rek.json key and legacy name):
+// <kind>:<transit path>/<key>, e.g. vault:transit/minkms-sealing-key.
 func (v *VaultConfig) HSMName() string {
-	return "vault:" + v.Transit.Path + "/" + v.Transit.Key
+	kind := v.Kind
+	if kind == "" {
+		kind = KindVault
+	}
+	return kind + ":" + v.Transit.Path + "/" + v.Transit.Key
 }
 
 // LoadConfig reads and strictly parses the config file at path; vaultBlock is
@@ -87,7 +123,7 @@ func ParseConfig(data []byte, vaultBlock string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	top, err := mapping(root, "", []string{"version", "admin", "tls", "hsm"}, nil)
+	top, err := mapping(root, "", []string{"version", "admin", "heartbeat", "tls", "hsm"}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -104,20 +140,33 @@ func ParseConfig(data []byte, vaultBlock string) (*Config, error) {
 			return nil, err
 		}
 	}
+	if c.Heartbeat, err = parseHeartbeat(top); err != nil {
+		return nil, err
+	}
 	if e, ok := top["tls"]; ok {
 		if err := parseTLS(e, c); err != nil {
 			return nil, err
 		}
 	}
-	if len(c.Certs) == 0 {
-		return nil, lineErr(root, "missing required key \"tls.certs\"")
-	}
 	if e, ok := top["hsm"]; ok {
-		if c.Vault, err = parseHSM(e, vaultBlock); err != nil {
+		if err := parseHSM(e, vaultBlock, c); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// parseHeartbeat reads the optional top-level heartbeat interval ("500ms").
+func parseHeartbeat(top map[string]entry) (time.Duration, error) {
+	v, err := optScalar(top, "", "heartbeat")
+	if err != nil || v == "" {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, lineErr(top["heartbeat"].key, "heartbeat must be a positive duration such as 500ms, not %q", v)
+	}
+	return d, nil
 }
 
 func parseAdmin(e entry) (string, error) {
@@ -135,20 +184,37 @@ func parseAdmin(e entry) (string, error) {
 	return id, nil
 }
 
+// parseTLS reads tls.certs[] with tls.ca, or the older flat tls.key,
+// tls.cert and tls.ca; a tls block must name a certificate.
 func parseTLS(e entry, c *Config) error {
-	m, err := mapping(e.val, "tls", []string{"certs", "ca"}, nil)
+	m, err := mapping(e.val, "tls", []string{"certs", "key", "cert", "ca"}, nil)
 	if err != nil {
 		return err
 	}
 	if c.CA, err = optScalar(m, "tls", "ca"); err != nil {
 		return err
 	}
-	certs, ok := m["certs"]
-	if !ok {
+	certs, hasList := m["certs"]
+	_, hasKey := m["key"]
+	_, hasCert := m["cert"]
+	switch {
+	case hasList && (hasKey || hasCert):
+		return lineErr(certs.key, "tls.certs and the flat tls.key/tls.cert cannot both be set")
+	case hasKey || hasCert:
+		var cf CertFiles
+		if cf.Key, err = reqScalar(m, e.key, "tls", "key"); err != nil {
+			return err
+		}
+		if cf.Cert, err = reqScalar(m, e.key, "tls", "cert"); err != nil {
+			return err
+		}
+		c.Certs = []CertFiles{cf}
 		return nil
+	case !hasList:
+		return lineErr(e.key, "tls needs certs (or the flat key and cert)")
 	}
-	if certs.val.Kind != yaml.SequenceNode {
-		return lineErr(certs.key, "tls.certs must be a list")
+	if certs.val.Kind != yaml.SequenceNode || len(certs.val.Content) == 0 {
+		return lineErr(certs.key, "tls.certs must be a non-empty list")
 	}
 	for _, item := range certs.val.Content {
 		pair, err := mapping(item, "tls.certs[]", []string{"key", "cert"}, nil)
@@ -167,32 +233,63 @@ func parseTLS(e entry, c *Config) error {
 	return nil
 }
 
-// parseHSM finds the Vault block at the node's spelling; the other spelling
-// is an unknown key.
-func parseHSM(e entry, vaultBlock string) (*VaultConfig, error) {
+// parseHSM reads the hsm block: the Vault block at the node's spelling (the
+// other spelling is an unknown key) and its siblings hsm.openssf.openbao and
+// hsm.minio.minkms.
+func parseHSM(e entry, vaultBlock string, c *Config) error {
 	if vaultBlock != VaultBlockHashicorp && vaultBlock != VaultBlockShort {
-		return nil, fmt.Errorf("lab setting vault_block %q is not %s or %s", vaultBlock, VaultBlockHashicorp, VaultBlockShort)
+		return fmt.Errorf("lab setting vault_block %q is not %s or %s", vaultBlock, VaultBlockHashicorp, VaultBlockShort)
 	}
+	vaultKey := strings.Split(vaultBlock, ".")[1] // hashicorp or vault
 	hint := func(key string) string {
 		if key == "vault" || key == "hashicorp" {
 			return "this node reads its Vault block at " + vaultBlock
 		}
 		return ""
 	}
-	segments := strings.Split(vaultBlock, ".")[1:] // [hashicorp vault] or [vault]
-	cur, path := e, "hsm"
-	for _, seg := range segments {
-		m, err := mapping(cur.val, path, []string{seg}, hint)
+	m, err := mapping(e.val, "hsm", []string{vaultKey, "openssf", "minio"}, hint)
+	if err != nil {
+		return err
+	}
+	blocks := []struct {
+		path, kind string
+		dst        **VaultConfig
+	}{
+		{vaultBlock, KindVault, &c.Vault},
+		{"hsm.openssf.openbao", KindOpenBao, &c.OpenBao},
+		{"hsm.minio.minkms", KindMinKMS, &c.MinKMS},
+	}
+	for _, b := range blocks {
+		if *b.dst, err = nestedVault(m, b.path, b.kind, hint); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nestedVault parses the Vault-shaped block at path (hsm.<a>[.<b>]) if present.
+func nestedVault(m map[string]entry, path, kind string, hint func(string) string) (*VaultConfig, error) {
+	segs := strings.Split(path, ".")[1:]
+	cur, ok := m[segs[0]]
+	if !ok {
+		return nil, nil
+	}
+	at := "hsm." + segs[0]
+	for _, seg := range segs[1:] {
+		sub, err := mapping(cur.val, at, []string{seg}, hint)
 		if err != nil {
 			return nil, err
 		}
-		next, ok := m[seg]
-		if !ok {
+		if cur, ok = sub[seg]; !ok {
 			return nil, nil
 		}
-		cur, path = next, path+"."+seg
+		at += "." + seg
 	}
-	return parseVault(cur, vaultBlock)
+	v, err := parseVault(cur, at)
+	if v != nil {
+		v.Kind = kind
+	}
+	return v, err
 }
 
 func parseVault(e entry, path string) (*VaultConfig, error) {

@@ -85,6 +85,62 @@ func TestParseConfigValid(t *testing.T) {
 	}
 }
 
+// siblingsBlock has a Vault block and the OpenBao and MinKMS siblings, as
+// the chart's template writes them (hsm.<vendor>.<product>).
+const siblingsBlock = `hsm:
+  hashicorp:
+    vault:
+      server: https://10.213.0.1:8200
+      approle: {id: r, secret: s}
+      transit: {key: minkms-sealing-key}
+  openssf:
+    openbao:
+      server: https://10.213.0.1:8200
+      approle: {id: r2, secret: s2, path: kms-approle}
+      transit: {key: minkms-sealing-key, path: kms-transit}
+  minio:
+    minkms:
+      server: https://10.213.0.1:8200
+      approle: {id: r3, secret: s3}
+      transit: {key: other}
+`
+
+// TestParseConfigProductShapes: the shapes the product documents beyond the
+// lab's first model: heartbeat, the flat older tls block with a CA
+// directory, no TLS settings at all, and the OpenBao and MinKMS siblings.
+func TestParseConfigProductShapes(t *testing.T) {
+	c, err := ParseConfig([]byte("version: v1\nheartbeat: 500ms\ntls:\n  key: /k.pem\n  cert: /c.pem\n  ca: /etc/minkms/ca.d\n"), VaultBlockHashicorp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Heartbeat.String() != "500ms" || len(c.Certs) != 1 || c.Certs[0] != (CertFiles{Key: "/k.pem", Cert: "/c.pem"}) || c.CA != "/etc/minkms/ca.d" || c.SelfSigned() {
+		t.Errorf("flat tls: %+v", c)
+	}
+	c, err = ParseConfig([]byte("version: v1\n"), VaultBlockHashicorp)
+	if err != nil || !c.SelfSigned() || c.AdminIdentity != "" {
+		t.Errorf("no tls: %+v, %v", c, err)
+	}
+	c, err = ParseConfig([]byte(cfgHead+siblingsBlock), VaultBlockHashicorp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, v := range c.VaultHSMs() {
+		ids = append(ids, v.HSMName())
+	}
+	if strings.Join(ids, ",") != "vault:transit/minkms-sealing-key,openbao:kms-transit/minkms-sealing-key,minkms:transit/other" {
+		t.Errorf("HSM ids = %v", ids)
+	}
+	if c.OpenBao.AppRole.Path != "kms-approle" || c.OpenBao.Kind != KindOpenBao || c.MinKMS.Kind != KindMinKMS {
+		t.Errorf("siblings: %+v %+v", c.OpenBao, c.MinKMS)
+	}
+	short := strings.Replace(siblingsBlock, "  hashicorp:\n    vault:\n      server: https://10.213.0.1:8200\n      approle: {id: r, secret: s}\n      transit: {key: minkms-sealing-key}\n",
+		"  vault:\n    server: https://10.213.0.1:8200\n    approle: {id: r, secret: s}\n    transit: {key: minkms-sealing-key}\n", 1)
+	if c, err = ParseConfig([]byte(cfgHead+short), VaultBlockShort); err != nil || len(c.VaultHSMs()) != 3 {
+		t.Errorf("short spelling with siblings: %v", err)
+	}
+}
+
 func TestParseConfigStrict(t *testing.T) {
 	tests := []struct {
 		name, doc, vaultBlock, want string
@@ -94,14 +150,26 @@ func TestParseConfigStrict(t *testing.T) {
 		{"unknown top key", cfgHead + "log: debug\n", VaultBlockHashicorp, `line 9: unknown key "log"`},
 		{"misplaced identity", cfgHead + "identity: x\n", VaultBlockHashicorp, `line 9: unknown key "identity"`},
 		{"unknown tls key", strings.Replace(cfgHead, "  ca:", "  cas:", 1), VaultBlockHashicorp, `line 8: unknown key "tls.cas"`},
-		{"no certs", "version: v1\n", VaultBlockHashicorp, `tls.certs`},
+		{"tls without certificate", "version: v1\ntls:\n  ca: /etc/ca\n", VaultBlockHashicorp, `line 2: tls needs certs (or the flat key and cert)`},
+		{"flat key without cert", "version: v1\ntls:\n  key: /k\n", VaultBlockHashicorp, `line 2: missing required key "tls.cert"`},
+		{"flat and list mixed", cfgHead[:len(cfgHead)-len("  ca: /etc/minkms/tls/ca.crt\n")] + "  key: /k\n  cert: /c\n", VaultBlockHashicorp,
+			"line 5: tls.certs and the flat tls.key/tls.cert cannot both be set"},
+		{"empty certs", "version: v1\ntls:\n  certs: []\n", VaultBlockHashicorp, "line 3: tls.certs must be a non-empty list"},
+		{"bad heartbeat", cfgHead + "heartbeat: often\n", VaultBlockHashicorp, `line 9: heartbeat must be a positive duration such as 500ms, not "often"`},
+		{"negative heartbeat", cfgHead + "heartbeat: -1s\n", VaultBlockHashicorp, `line 9: heartbeat must be a positive duration`},
+		{"openbao in the wrong place", cfgHead + "hsm:\n  openbao:\n    server: https://v\n", VaultBlockHashicorp, `line 10: unknown key "hsm.openbao"`},
+		{"unknown openssf product", cfgHead + "hsm:\n  openssf:\n    vault: {}\n", VaultBlockHashicorp, `line 11: unknown key "hsm.openssf.vault"`},
+		{"openbao without transit", cfgHead + "hsm:\n  openssf:\n    openbao:\n      server: https://v\n      approle: {id: a, secret: b}\n", VaultBlockHashicorp,
+			`line 11: missing required key "hsm.openssf.openbao.transit"`},
+		{"unknown minkms field", cfgHead + "hsm:\n  minio:\n    minkms:\n      endpoint: https://k\n", VaultBlockHashicorp, `line 12: unknown key "hsm.minio.minkms.endpoint"`},
 		{"bad identity", strings.Replace(cfgHead, "h1:Vow", "h2:Vow", 1), VaultBlockHashicorp, "line 3: admin.identity"},
 		{"duplicate key", cfgHead + "version: v1\n", VaultBlockHashicorp, `line 9: duplicate key "version"`},
 		{"other spelling (short on hashicorp node)", cfgHead + "hsm:\n  vault:\n    server: https://v\n", VaultBlockHashicorp,
 			`line 10: unknown key "hsm.vault" (this node reads its Vault block at hsm.hashicorp.vault)`},
 		{"other spelling (hashicorp on short node)", cfgHead + approleBlock, VaultBlockShort,
 			`line 10: unknown key "hsm.hashicorp" (this node reads its Vault block at hsm.vault)`},
-		{"unknown hsm kind", cfgHead + "hsm:\n  minio:\n    minkms: {}\n", VaultBlockHashicorp, `line 10: unknown key "hsm.minio"`},
+		{"unknown hsm kind", cfgHead + "hsm:\n  thales:\n    luna: {}\n", VaultBlockHashicorp, `line 10: unknown key "hsm.thales"`},
+		{"pkcs11 (not in the lab)", cfgHead + "hsm:\n  pkcs11: {}\n", VaultBlockHashicorp, `line 10: unknown key "hsm.pkcs11"`},
 		{"key misplaced into approle", strings.Replace(cfgHead+approleBlock, "        namespace: ns-1", "        key: k", 1), VaultBlockHashicorp,
 			`line 16: unknown key "hsm.hashicorp.vault.approle.key"`},
 		{"secret accessor instead of secret", strings.Replace(cfgHead+approleBlock, "secret:", "secret_accessor:", 1), VaultBlockHashicorp,

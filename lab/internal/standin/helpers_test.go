@@ -228,3 +228,19 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 }
 
 func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// setLab sets one key of the node's lab.yaml (read at its next start).
+func (n *testNode) setLab(t *testing.T, key, value string) {
+	t.Helper()
+	data, err := os.ReadFile(n.Lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if !strings.HasPrefix(line, key+":") {
+			kept = append(kept, line)
+		}
+	}
+	writeFile(t, n.Lab, strings.Join(append(kept, key+": "+value), "\n")+"\n")
+}

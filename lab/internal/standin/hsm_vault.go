@@ -150,12 +150,23 @@ func (h *VaultHSM) Unseal(ctx context.Context, entry string) ([]byte, error) {
 // InterNodeKey implements HSM: SHA-256 of the transit HMAC ("vault:v1:...")
 // of the fixed inter-node input.
 func (h *VaultHSM) InterNodeKey(ctx context.Context) ([]byte, error) {
+	return h.hmacKey(ctx, interNodeInput)
+}
+
+// RootKeySeed implements HSM: SHA-256 of the transit HMAC of the fixed
+// root-key input.
+func (h *VaultHSM) RootKeySeed(ctx context.Context) ([]byte, error) {
+	return h.hmacKey(ctx, rootKeyInput)
+}
+
+// hmacKey is SHA-256 of the transit HMAC of input.
+func (h *VaultHSM) hmacKey(ctx context.Context, input string) ([]byte, error) {
 	var out struct {
 		Data struct {
 			HMAC string `json:"hmac"`
 		} `json:"data"`
 	}
-	in := map[string]string{"input": base64.StdEncoding.EncodeToString([]byte(interNodeInput))}
+	in := map[string]string{"input": base64.StdEncoding.EncodeToString([]byte(input))}
 	if err := h.transit(ctx, "hmac", in, &out); err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func (a *peerAuth) names() string {
 }
 
 // seal encodes m with one tag per active key.
-func (a *peerAuth) seal(m peerMsg) ([]byte, error) {
+func (a *peerAuth) seal(m any) ([]byte, error) {
 	msg, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode inter-node message: %w", err)
@@ -63,18 +63,24 @@ func (a *peerAuth) seal(m peerMsg) ([]byte, error) {
 
 // open verifies a body sealed by a peer and decodes its message.
 func (a *peerAuth) open(body []byte) (peerMsg, error) {
-	var env envelope
 	var m peerMsg
+	err := a.openInto(body, &m)
+	return m, err
+}
+
+// openInto verifies a body sealed by a peer and decodes its message into v.
+func (a *peerAuth) openInto(body []byte, v any) error {
+	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return m, fmt.Errorf("decode inter-node message: %w", err)
+		return fmt.Errorf("decode inter-node message: %w", err)
 	}
 	if !a.verify(env) {
-		return m, errKeyMismatch
+		return errKeyMismatch
 	}
-	if err := json.Unmarshal(env.Msg, &m); err != nil {
-		return m, fmt.Errorf("decode inter-node message: %w", err)
+	if err := json.Unmarshal(env.Msg, v); err != nil {
+		return fmt.Errorf("decode inter-node message: %w", err)
 	}
-	return m, nil
+	return nil
 }
 
 func (a *peerAuth) verify(env envelope) bool {

@@ -3,7 +3,6 @@ package standin
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -95,80 +94,177 @@ type node struct {
 	args     serverArgs
 	settings *Settings
 	config   *Config
+	admin    mtls.Identity
 	cluster  *Cluster
+	writer   *writer
+}
+
+// adminIdentity is the config's admin.identity or, without one, the identity
+// of the root API key derived from the node's first working HSM, which is
+// printed as the product's banner prints its root credentials. This is the
+// lab's model: the product's derivation is UNCONFIRMED.
+func adminIdentity(ctx context.Context, cfg *Config, first HSM, logf func(string, ...any)) (mtls.Identity, error) {
+	if cfg.AdminIdentity != "" {
+		return mtls.ParseIdentity(cfg.AdminIdentity) // validated by ParseConfig
+	}
+	seed, err := first.RootKeySeed(ctx)
+	if err != nil {
+		return mtls.Identity{}, fmt.Errorf("derive root API key from %s: %w", first.Name(), err)
+	}
+	key, err := RootAPIKey(seed)
+	if err != nil {
+		return mtls.Identity{}, err
+	}
+	logf("no admin.identity in the config: root API key derived from HSM %s", first.Name())
+	logf("API Key %s", key.String())
+	return key.Identity(), nil
 }
 
 // start reads settings, faults and config, unseals the REK and prepares the
 // cluster. Any error fails the start.
 func start(ctx context.Context, a serverArgs, getenv func(string) string, logf func(string, ...any)) (*node, Faults, error) {
+	s, faults, cfg, err := readInputs(a)
+	if err != nil {
+		return nil, faults, err
+	}
+	hsms, configured, u, err := unsealVolume(ctx, a.volume, cfg, s, getenv, logf)
+	if err != nil {
+		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
+	}
+	n, err := assemble(ctx, a, s, cfg, hsms, configured, u, logf)
+	return n, faults, err
+}
+
+// readInputs reads lab.yaml, the fault knobs and the config; the fail-start
+// knob fails here.
+func readInputs(a serverArgs) (*Settings, Faults, *Config, error) {
 	s, err := LoadSettings(a.settings)
 	if err != nil {
-		return nil, Faults{}, err
+		return nil, Faults{}, nil, err
 	}
 	faults, err := ReadFaults(s.FaultsDir)
 	if err != nil {
-		return nil, faults, err
+		return nil, faults, nil, err
 	}
 	cfg, err := LoadConfig(a.config, s.VaultBlock)
 	if faults.FailStart && (!faults.FailWithVault || (err == nil && cfg.Vault != nil)) {
-		return nil, faults, fmt.Errorf("fault knob %s/fail-start is set: failing the start", s.FaultsDir)
+		return nil, faults, nil, fmt.Errorf("fault knob %s/fail-start is set: failing the start", s.FaultsDir)
 	}
+	return s, faults, cfg, err
+}
+
+// unsealVolume opens the HSMs under the node's unseal policy, unseals (or
+// creates) the REK and logs the banner lines.
+func unsealVolume(ctx context.Context, volume string, cfg *Config, s *Settings, getenv func(string) string, logf func(string, ...any)) ([]HSM, []string, *Unsealed, error) {
+	hsms, configured, err := openHSMs(ctx, cfg, getenv, s, logf)
 	if err != nil {
-		return nil, faults, err
+		return nil, nil, nil, err
 	}
-	hsms, keys, err := openHSMs(ctx, cfg, getenv)
+	policy := SealPolicy{Tolerant: s.Unseal == UnsealAny, RecreateRemoved: s.RestartRecreatesRemoved}
+	u, err := UnsealWith(ctx, volume, hsms, policy, logf)
 	if err != nil {
-		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
-	}
-	u, err := Unseal(ctx, a.volume, hsms, logf)
-	if err != nil {
-		return nil, faults, fmt.Errorf("cannot unseal: %w", err)
+		return nil, nil, nil, err
 	}
 	by := u.By
 	if by == "" {
 		by = hsms[0].Name()
 	}
-	logf("unsealed with %s", by)
-	client, err := peerClient(cfg.CA)
-	if err != nil {
-		return nil, faults, err
+	logf("unsealed with %s", ReportName(s.HSMNames, by))
+	for _, h := range hsms {
+		logf("HSM  %s", ReportName(s.HSMNames, h.Name())) // as the product's start-up banner
 	}
-	local := NodeStatus{Version: s.Version, Host: a.host, HSM: u.Sealed.Names(), HSMActive: names(hsms)}
-	auth := &peerAuth{rule: s.InternodeRule, keys: keys}
-	n := &node{args: a, settings: s, config: cfg, cluster: newCluster(s.NodeID, s.Peers, auth, client, local, logf)}
-	return n, faults, nil
+	return hsms, configured, u, nil
 }
 
-// openHSMs builds the configured HSMs, local (the primary) first, and derives
-// their inter-node keys; a Vault HSM that cannot HMAC fails here.
-func openHSMs(ctx context.Context, cfg *Config, getenv func(string) string) ([]HSM, []InterNodeKey, error) {
+// assemble builds the unsealed node: admin identity, key database, peer
+// trust and cluster state.
+func assemble(ctx context.Context, a serverArgs, s *Settings, cfg *Config, hsms []HSM, configured []string, u *Unsealed, logf func(string, ...any)) (*node, error) {
+	keys, err := interNodeKeys(ctx, hsms)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := adminIdentity(ctx, cfg, hsms[0], logf)
+	if err != nil {
+		return nil, err
+	}
+	client, err := peerClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(a.volume, s.HSMNames, u, hsms, configured)
+	if err != nil {
+		return nil, err
+	}
+	local := NodeStatus{Version: s.Version, Host: a.host,
+		HSM: ReportNames(s.HSMNames, u.Sealed.Names()), HSMActive: ReportNames(s.HSMNames, configured)}
+	cluster := newCluster(s.NodeID, s.Peers, &peerAuth{rule: s.InternodeRule, keys: keys}, client, local, logf)
+	st.onSealed = cluster.setSealed
+	return &node{args: a, settings: s, config: cfg, admin: admin, cluster: cluster,
+		writer: &writer{cluster: cluster, store: st, logf: logf}}, nil
+}
+
+// openHSMs builds the configured HSMs, local (the primary) first, and checks
+// each with the HMAC that derives its inter-node key. It returns the HSMs
+// that work and the ids of all configured ones. Under unseal: all any
+// failure fails the start; under unseal: any a failing HSM is logged (with
+// Vault's error) and left out, and the start fails only when none works.
+func openHSMs(ctx context.Context, cfg *Config, getenv func(string) string, s *Settings, logf func(string, ...any)) ([]HSM, []string, error) {
 	var hsms []HSM
+	var configured []string
 	if v := getenv(LocalKeyEnv); v != "" {
 		h, err := ParseLocalKey(v)
 		if err != nil {
 			return nil, nil, err
 		}
-		hsms = append(hsms, h)
+		hsms, configured = append(hsms, h), append(configured, h.Name())
 	}
-	if cfg.Vault != nil {
-		h, err := NewVaultHSM(ctx, cfg.Vault)
-		if err != nil {
+	var failures []string
+	for _, vc := range cfg.VaultHSMs() {
+		configured = append(configured, vc.HSMName())
+		h, err := openVaultHSM(ctx, vc)
+		if err != nil && s.Unseal != UnsealAny {
 			return nil, nil, err
+		}
+		if err != nil {
+			logf("HSM %s is not available, starting without it: %v", ReportName(s.HSMNames, vc.HSMName()), err)
+			failures = append(failures, err.Error())
+			continue
 		}
 		hsms = append(hsms, h)
 	}
-	if len(hsms) == 0 {
+	if len(configured) == 0 {
 		return nil, nil, fmt.Errorf("no HSM configured: %s is not set and the config has no Vault block", LocalKeyEnv)
 	}
+	if len(hsms) == 0 {
+		return nil, nil, fmt.Errorf("no configured HSM is available: %s", strings.Join(failures, "; "))
+	}
+	return hsms, configured, nil
+}
+
+// openVaultHSM logs in and proves the transit key can HMAC (a Vault HSM
+// that cannot HMAC cannot derive the inter-node key).
+func openVaultHSM(ctx context.Context, vc *VaultConfig) (HSM, error) {
+	h, err := NewVaultHSM(ctx, vc)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.InterNodeKey(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// interNodeKeys derives the inter-node key of every working HSM.
+func interNodeKeys(ctx context.Context, hsms []HSM) ([]InterNodeKey, error) {
 	keys := make([]InterNodeKey, 0, len(hsms))
 	for _, h := range hsms {
 		k, err := h.InterNodeKey(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		keys = append(keys, InterNodeKey{HSM: h.Name(), Key: k})
 	}
-	return hsms, keys, nil
+	return keys, nil
 }
 
 func names(hsms []HSM) []string {
@@ -179,19 +275,20 @@ func names(hsms []HSM) []string {
 	return out
 }
 
-// peerClient verifies peers with the config's tls.ca, or the system roots.
-func peerClient(caFile string) (*http.Client, error) {
+// peerClient verifies peers with the config's tls.ca (file or directory), or
+// the system roots; a node without TLS settings cannot verify its peers'
+// self-signed certificates and relies on the inter-node key alone.
+func peerClient(cfg *Config) (*http.Client, error) {
 	conf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+	switch {
+	case cfg.CA != "":
+		pool, err := caPool(cfg.CA)
 		if err != nil {
-			return nil, fmt.Errorf("tls.ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca %s: no PEM certificate", caFile)
+			return nil, err
 		}
 		conf.RootCAs = pool
+	case cfg.SelfSigned():
+		conf.InsecureSkipVerify = true
 	}
 	tr := &http.Transport{TLSClientConfig: conf, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}
 	return &http.Client{Transport: tr, Timeout: peerTimeout}, nil
@@ -200,8 +297,17 @@ func peerClient(caFile string) (*http.Client, error) {
 // serverTLS loads the node's certificates; client certificates are requested
 // (for the admin identity) but not verified against a CA, as API keys are
 // self-signed.
-func serverTLS(cfg *Config) (*tls.Config, error) {
+func serverTLS(cfg *Config, host string, logf func(string, ...any)) (*tls.Config, error) {
 	conf := &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert}
+	if cfg.SelfSigned() {
+		cert, err := selfSigned(host)
+		if err != nil {
+			return nil, err
+		}
+		logf("no TLS settings in the config: serving a self-signed certificate (clients must skip verification)")
+		conf.Certificates = []tls.Certificate{cert}
+		return conf, nil
+	}
 	for _, c := range cfg.Certs {
 		cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
 		if err != nil {
@@ -216,13 +322,12 @@ func serverTLS(cfg *Config) (*tls.Config, error) {
 // end or the crash-after fault.
 func (n *node) serve(ctx context.Context, started time.Time, f Faults, signals <-chan os.Signal, logger *log.Logger) int {
 	logf := logger.Printf
-	tlsConf, err := serverTLS(n.config)
+	tlsConf, err := serverTLS(n.config, n.args.host, logf)
 	if err != nil {
 		logf("%v", err)
 		return exitFailed
 	}
-	admin, _ := mtls.ParseIdentity(n.config.AdminIdentity) // validated by ParseConfig
-	a := &api{cluster: n.cluster, admin: admin, version: n.settings.Version, host: n.args.host}
+	a := &api{cluster: n.cluster, writer: n.writer, admin: n.admin, version: n.settings.Version, host: n.args.host}
 	ln, err := net.Listen("tcp", listenAddr(n.args.host))
 	if err != nil {
 		logf("listen: %v", err)

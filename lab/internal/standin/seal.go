@@ -17,9 +17,12 @@ import (
 // rekFile is the name of the sealed root encryption key file in the volume.
 const rekFile = "rek.json"
 
-// Sealed is the content of VOLUME/rek.json: HSM name -> sealed REK.
+// Sealed is the content of VOLUME/rek.json: HSM id -> sealed REK, and the
+// ids whose entry RemoveHSM deleted (a start does not seal for them again
+// unless the lab setting restart_recreates_removed says so).
 type Sealed struct {
-	HSM map[string]string `json:"hsm"`
+	HSM     map[string]string `json:"hsm"`
+	Removed []string          `json:"removed,omitempty"`
 }
 
 // Names returns the HSM names that have an entry, sorted.
@@ -50,27 +53,36 @@ func SaveSealed(volume string, s *Sealed) error {
 	if err != nil {
 		return fmt.Errorf("encode sealed key: %w", err)
 	}
+	if err := writeAtomic(volume, rekFile, append(data, '\n')); err != nil {
+		return fmt.Errorf("write sealed key: %w", err)
+	}
+	return nil
+}
+
+// writeAtomic writes VOLUME/name through a temp file in the volume, fsync
+// and rename, then syncs the directory.
+func writeAtomic(volume, name string, data []byte) error {
 	if err := os.MkdirAll(volume, 0o700); err != nil {
 		return fmt.Errorf("volume: %w", err)
 	}
-	tmp, err := os.CreateTemp(volume, ".rek.json.*")
+	tmp, err := os.CreateTemp(volume, "."+name+".*")
 	if err != nil {
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write sealed key: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(volume, rekFile)); err != nil {
-		return fmt.Errorf("write sealed key: %w", err)
+	if err := os.Rename(tmp.Name(), filepath.Join(volume, name)); err != nil {
+		return err
 	}
 	if dir, err := os.Open(volume); err == nil {
 		dir.Sync()
@@ -86,11 +98,25 @@ type Unsealed struct {
 	Sealed *Sealed // rek.json after adding entries for new HSMs
 }
 
-// Unseal opens the REK with the first configured HSM that has an entry (each
-// failure is logged), or generates a REK on an empty volume, then seals it for
-// every configured HSM that lacks an entry. Entries of HSMs no longer
-// configured are kept.
+// SealPolicy is how a start treats HSMs without an entry.
+type SealPolicy struct {
+	// Tolerant (unseal: any): an HSM that cannot seal is logged and gets
+	// no entry instead of failing the start.
+	Tolerant bool
+	// RecreateRemoved: seal again for an HSM whose entry RemoveHSM deleted.
+	RecreateRemoved bool
+}
+
+// Unseal is UnsealWith under the strict policy (unseal: all).
 func Unseal(ctx context.Context, volume string, hsms []HSM, logf func(string, ...any)) (*Unsealed, error) {
+	return UnsealWith(ctx, volume, hsms, SealPolicy{}, logf)
+}
+
+// UnsealWith opens the REK with the first HSM that has an entry (each
+// failure is logged), or generates a REK on an empty volume, then seals it for
+// every HSM that lacks an entry, except those RemoveHSM removed unless the
+// policy re-creates them. Entries of HSMs no longer configured are kept.
+func UnsealWith(ctx context.Context, volume string, hsms []HSM, p SealPolicy, logf func(string, ...any)) (*Unsealed, error) {
 	if len(hsms) == 0 {
 		return nil, fmt.Errorf("no HSM configured: %s is not set and the config has no Vault block", LocalKeyEnv)
 	}
@@ -110,7 +136,7 @@ func Unseal(ctx context.Context, volume string, hsms []HSM, logf func(string, ..
 		}
 		logf("empty volume %s: generated a new root encryption key", volume)
 	}
-	if err := sealMissing(ctx, volume, u, hsms, logf); err != nil {
+	if err := sealMissing(ctx, volume, u, hsms, p, logf); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -136,17 +162,26 @@ func open(ctx context.Context, sealed *Sealed, hsms []HSM, logf func(string, ...
 		strings.Join(sealed.Names(), ", "), strings.Join(reasons, "; "))
 }
 
-func sealMissing(ctx context.Context, volume string, u *Unsealed, hsms []HSM, logf func(string, ...any)) error {
+func sealMissing(ctx context.Context, volume string, u *Unsealed, hsms []HSM, p SealPolicy, logf func(string, ...any)) error {
 	var added []string
 	for _, h := range hsms {
 		if _, ok := u.Sealed.HSM[h.Name()]; ok {
 			continue
 		}
+		if slices.Contains(u.Sealed.Removed, h.Name()) && !p.RecreateRemoved {
+			logf("no sealed root encryption key for %s: its entry was removed with RemoveHSM (AddHSM re-creates it)", h.Name())
+			continue
+		}
 		entry, err := h.Seal(ctx, u.REK)
+		if err != nil && p.Tolerant {
+			logf("cannot seal the root encryption key for %s, it gets no entry: %v", h.Name(), err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("seal root encryption key for %s: %w", h.Name(), err)
 		}
 		u.Sealed.HSM[h.Name()] = entry
+		u.Sealed.Removed = slices.DeleteFunc(u.Sealed.Removed, func(id string) bool { return id == h.Name() })
 		added = append(added, h.Name())
 	}
 	if len(added) == 0 {

@@ -79,6 +79,7 @@ func (f *fakeHSM) Unseal(ctx context.Context, e string) ([]byte, error) {
 	return f.inner.Unseal(ctx, e)
 }
 func (f *fakeHSM) InterNodeKey(ctx context.Context) ([]byte, error) { return f.inner.InterNodeKey(ctx) }
+func (f *fakeHSM) RootKeySeed(ctx context.Context) ([]byte, error)  { return f.inner.RootKeySeed(ctx) }
 
 func TestUnsealAddsAndKeepsEntries(t *testing.T) {
 	ctx := context.Background()

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -22,6 +24,63 @@ const (
 	RulePrimary = "primary"
 )
 
+// HSM namings (lab.yaml hsm_names): how a node names its HSMs in
+// ClusterStatus, its log and the AddHSM/RemoveHSM commands.
+const (
+	// NamesLegacy is the lab's first model: local and vault:<mount>/<key>.
+	NamesLegacy = "legacy"
+	// NamesProduct is what the product's banner shows: hsm:minio:soft,
+	// hsm:hashicorp:vault (the Vault name is UNCONFIRMED), hsm:openssf:openbao.
+	NamesProduct = "product"
+)
+
+// Unseal policies (lab.yaml unseal).
+const (
+	// UnsealAll is the strict start: every configured HSM must work.
+	UnsealAll = "all"
+	// UnsealAny starts with any configured HSM that works, as the chart's
+	// values describe; the others are logged and get no sealed entry.
+	UnsealAny = "any"
+)
+
+// Admin identity variants of a lab (lab up --admin-identity): whether the
+// lab writes admin.identity into config.yaml.
+const (
+	AdminPinned  = "pinned"
+	AdminDerived = "derived"
+)
+
+// Variant is one choice among the product's plausible behaviours that the
+// lab can play (docs/design.md, "Lab variants").
+type Variant struct {
+	HSMNames                string `json:"hsm_names"`                 // NamesLegacy | NamesProduct
+	Unseal                  string `json:"unseal"`                    // UnsealAll | UnsealAny
+	AdminIdentity           string `json:"admin_identity"`            // AdminPinned | AdminDerived
+	RestartRecreatesRemoved bool   `json:"restart_recreates_removed"` // a start re-seals an entry removed with RemoveHSM
+}
+
+// Check reports the first field that holds no known value.
+func (v Variant) Check() error {
+	for _, c := range []struct {
+		name, value string
+		allowed     []string
+	}{
+		{"hsm-names", v.HSMNames, []string{NamesLegacy, NamesProduct}},
+		{"unseal", v.Unseal, []string{UnsealAll, UnsealAny}},
+		{"admin-identity", v.AdminIdentity, []string{AdminPinned, AdminDerived}},
+	} {
+		if !slices.Contains(c.allowed, c.value) {
+			return fmt.Errorf("%s must be %s, not %q", c.name, strings.Join(c.allowed, " or "), c.value)
+		}
+	}
+	return nil
+}
+
+// Defaults is the one place where the lab's default variant is set: lab up,
+// lab heal and a lab.yaml without these keys all use it. The HSM naming
+// stays legacy until kmsctl identifies HSMs by difference (issue 11).
+var Defaults = Variant{HSMNames: NamesLegacy, Unseal: UnsealAll, AdminIdentity: AdminPinned, RestartRecreatesRemoved: false}
+
 // Settings are the lab-only facts about a node that the real product keeps
 // elsewhere (cluster membership) or that model UNCONFIRMED behaviour.
 type Settings struct {
@@ -30,7 +89,12 @@ type Settings struct {
 	VaultBlock    string
 	InternodeRule string
 	Version       string
-	FaultsDir     string // faults/ next to lab.yaml
+	HSMNames      string // NamesLegacy | NamesProduct
+	Unseal        string // UnsealAll | UnsealAny
+	// RestartRecreatesRemoved: a start re-seals for a configured HSM whose
+	// entry was removed with RemoveHSM (UNCONFIRMED product behaviour).
+	RestartRecreatesRemoved bool
+	FaultsDir               string // faults/ next to lab.yaml
 }
 
 // LoadSettings reads and strictly parses lab.yaml at path.
@@ -53,11 +117,12 @@ func ParseSettings(data []byte) (*Settings, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := mapping(root, "", []string{"node_id", "peers", "vault_block", "internode_rule", "version"}, nil)
+	m, err := mapping(root, "", settingsKeys, nil)
 	if err != nil {
 		return nil, err
 	}
-	s := &Settings{VaultBlock: VaultBlockHashicorp, InternodeRule: RuleShared, Version: "2025-10-01T00-00-00Z"}
+	s := &Settings{VaultBlock: VaultBlockHashicorp, InternodeRule: RuleShared, Version: "2025-10-01T00-00-00Z",
+		HSMNames: Defaults.HSMNames, Unseal: Defaults.Unseal, RestartRecreatesRemoved: Defaults.RestartRecreatesRemoved}
 	id, err := reqScalar(m, root, "", "node_id")
 	if err != nil {
 		return nil, err
@@ -76,7 +141,12 @@ func ParseSettings(data []byte) (*Settings, error) {
 	return s, parseSettingsChoices(m, s)
 }
 
+// settingsKeys are the keys lab.yaml may hold.
+var settingsKeys = []string{"node_id", "peers", "vault_block", "internode_rule", "version",
+	"hsm_names", "unseal", "restart_recreates_removed"}
+
 func parseSettingsChoices(m map[string]entry, s *Settings) error {
+	recreate := strconv.FormatBool(s.RestartRecreatesRemoved)
 	choices := []struct {
 		key     string
 		dst     *string
@@ -85,7 +155,11 @@ func parseSettingsChoices(m map[string]entry, s *Settings) error {
 		{"vault_block", &s.VaultBlock, []string{VaultBlockHashicorp, VaultBlockShort}},
 		{"internode_rule", &s.InternodeRule, []string{RuleShared, RulePrimary}},
 		{"version", &s.Version, nil},
+		{"hsm_names", &s.HSMNames, []string{NamesLegacy, NamesProduct}},
+		{"unseal", &s.Unseal, []string{UnsealAll, UnsealAny}},
+		{"restart_recreates_removed", &recreate, []string{"false", "true"}},
 	}
+	defer func() { s.RestartRecreatesRemoved = recreate == "true" }()
 	for _, c := range choices {
 		v, err := optScalar(m, "", c.key)
 		if err != nil {
@@ -94,7 +168,7 @@ func parseSettingsChoices(m map[string]entry, s *Settings) error {
 		if v == "" {
 			continue
 		}
-		if c.allowed != nil && v != c.allowed[0] && v != c.allowed[1] {
+		if c.allowed != nil && !slices.Contains(c.allowed, v) {
 			return lineErr(m[c.key].key, "%s must be %s or %s", c.key, c.allowed[0], c.allowed[1])
 		}
 		*c.dst = v

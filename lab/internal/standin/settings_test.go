@@ -25,8 +25,17 @@ version: 2025-10-01T00-00-00Z
 	if err != nil {
 		t.Fatal(err)
 	}
-	if defaults.VaultBlock != VaultBlockHashicorp || defaults.InternodeRule != RuleShared {
+	if defaults.VaultBlock != VaultBlockHashicorp || defaults.InternodeRule != RuleShared ||
+		defaults.HSMNames != Defaults.HSMNames || defaults.Unseal != Defaults.Unseal ||
+		defaults.RestartRecreatesRemoved != Defaults.RestartRecreatesRemoved {
 		t.Errorf("defaults = %+v", defaults)
+	}
+	variant, err := ParseSettings([]byte(good + "hsm_names: product\nunseal: any\nrestart_recreates_removed: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if variant.HSMNames != NamesProduct || variant.Unseal != UnsealAny || !variant.RestartRecreatesRemoved {
+		t.Errorf("variant = %+v", variant)
 	}
 
 	bad := []struct{ name, doc, want string }{
@@ -36,6 +45,9 @@ version: 2025-10-01T00-00-00Z
 		{"bad block", strings.Replace(good, "hsm.vault", "hsm.openbao", 1), "line 3: vault_block must be"},
 		{"bad id", strings.Replace(good, "node_id: 2", "node_id: -2", 1), "line 1: node_id must be a uint32"},
 		{"no peers", "node_id: 1\n", `missing required key "peers"`},
+		{"bad naming", good + "hsm_names: vault\n", "line 6: hsm_names must be legacy or product"},
+		{"bad unseal", good + "unseal: some\n", "line 6: unseal must be all or any"},
+		{"bad recreate", good + "restart_recreates_removed: yes\n", "line 6: restart_recreates_removed must be false or true"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +56,20 @@ version: 2025-10-01T00-00-00Z
 				t.Fatalf("error = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestVariantCheck(t *testing.T) {
+	if err := Defaults.Check(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if Defaults.HSMNames != NamesLegacy || Defaults.Unseal != UnsealAll || Defaults.AdminIdentity != AdminPinned || Defaults.RestartRecreatesRemoved {
+		t.Errorf("the lab's defaults changed without this test: %+v", Defaults)
+	}
+	bad := Defaults
+	bad.Unseal = "some"
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "unseal must be all or any") {
+		t.Errorf("bad unseal: %v", err)
 	}
 }
 

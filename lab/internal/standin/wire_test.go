@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/kms-go/kms"
 	"github.com/minio/kms-go/kms/cmds"
 	pb "github.com/minio/kms-go/kms/protobuf"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -100,5 +101,34 @@ func TestParseCommands(t *testing.T) {
 				t.Errorf("ids = %v, want %v", ids, tt.ids)
 			}
 		})
+	}
+}
+
+// TestWriteCommandsFromSDK decodes requests the SDK encodes.
+func TestWriteCommandsFromSDK(t *testing.T) {
+	body, err := cmds.Encode(nil, cmds.KeyCreate, &kms.CreateKeyRequest{Name: "k", Type: kms.ChaCha20, AddVersion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err = cmds.Encode(body, cmds.EnclaveCreate, &kms.CreateEnclaveRequest{Name: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseCommands(body)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("ParseCommands: %v, %v", got, err)
+	}
+	op, err := writeCommand(got[0], "tenant")
+	if err != nil || op.Kind != opCreateKey || op.Name != "k" || op.Enclave != "tenant" || op.Type != keyChaCha20 || !op.AddVersion {
+		t.Errorf("KeyCreate: %+v, %v", op, err)
+	}
+	if op, err := writeCommand(got[1], ""); err != nil || op.Kind != opCreateEnclave || op.Name != "e" {
+		t.Errorf("EnclaveCreate: %+v, %v", op, err)
+	}
+	if _, err := writeCommand(Command{ID: CmdKeyCreate, Msg: []byte{0x0a, 0x01, 'k', 0x12, 0x03, 'D', 'E', 'S'}}, "e"); err == nil {
+		t.Error("key type DES accepted")
+	}
+	if _, err := writeCommand(Command{ID: CmdRemoveHSM}, ""); err == nil {
+		t.Error("RemoveHSM without a name accepted")
 	}
 }
