@@ -116,6 +116,7 @@ func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 	for _, fault := range []string{"seal", "stop"} {
 		t.Run(fault, func(t *testing.T) {
 			l.reset(t)
+			tr := l.startLoad(t)
 			run := l.start(t, enable(l, l.inventory())...)
 			canary := run.waitFor(t, 4*time.Minute, func(e event) bool { return e.Phase == "stage2" && e.Step == "gate" && e.Result == "ok" })
 			must(t, l.labCmd(t, "fault", "vault", fault), fault+" vault")
@@ -135,6 +136,7 @@ func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 			}
 			l.waitHealthy(t, 90*time.Second)
 			must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "re-run")
+			tr.stop(t, true)
 			l.assertOnVault(t)
 		})
 	}
