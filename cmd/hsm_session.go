@@ -2,10 +2,7 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
-
 	"github.com/kmsctl/kmsctl/inventory"
 	"github.com/kmsctl/kmsctl/migrate"
 	"github.com/kmsctl/kmsctl/migrate/configedit"
@@ -63,20 +60,10 @@ func openSession(ctx context.Context, d nodeDeps) (*hsmSession, error) {
 
 func (s *hsmSession) dialAll(ctx context.Context, dialer remote.Dialer, parallel int) error {
 	s.conns = make([]remote.Node, len(s.nodes))
-	errs := make([]error, len(s.nodes))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, n := range s.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			s.conns[i], errs[i] = dialer.Dial(ctx, targetFor(n))
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return remote.ForEach(s.nodes, parallel, func(i int, n inventory.Node) (err error) {
+		s.conns[i], err = dialer.Dial(ctx, targetFor(n))
+		return err
+	})
 }
 
 // Close ends every connection.

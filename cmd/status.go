@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,26 +86,19 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 // bounded by opts.Timeout.
 func collectStatus(ctx context.Context, opts *StatusOptions, dialer remote.Dialer, nodes []inventory.Node, key string) []*probe {
 	probes := make([]*probe, len(nodes))
-	sem := make(chan struct{}, max(opts.Parallel, 1))
-	var wg sync.WaitGroup
 	for i, n := range nodes {
-		p := &probe{node: n, newAPI: opts.NodeAPI, apiKey: key, rep: NodeReport{Name: n.Name, Address: n.Address}}
-		probes[i] = p
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-			defer cancel()
-			start := time.Now()
-			probeNode(nctx, dialer, p)
-			if opts.Debugf != nil {
-				opts.Debugf("node %s: probed in %s", p.node.Name, time.Since(start).Round(time.Millisecond))
-			}
-		}()
+		probes[i] = &probe{node: n, newAPI: opts.NodeAPI, apiKey: key, rep: NodeReport{Name: n.Name, Address: n.Address}}
 	}
-	wg.Wait()
+	_ = remote.ForEach(probes, opts.Parallel, func(_ int, p *probe) error {
+		nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+		start := time.Now()
+		probeNode(nctx, dialer, p)
+		if opts.Debugf != nil {
+			opts.Debugf("node %s: probed in %s", p.node.Name, time.Since(start).Round(time.Millisecond))
+		}
+		return nil
+	})
 	return probes
 }
 

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -136,26 +135,19 @@ func connectForVaultCheck(ctx context.Context, opts *VaultCheckOptions, inv *inv
 // time, each within opts.Timeout, keeping the inventory order.
 func dialVaultCheckNodes(ctx context.Context, opts *VaultCheckOptions, dialer remote.Dialer, nodes []inventory.Node) []remote.Node {
 	conns := make([]remote.Node, len(nodes))
-	sem := make(chan struct{}, max(opts.Parallel, 1))
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-			defer cancel()
-			conn, err := dialer.Dial(dctx, targetFor(n))
-			if err != nil {
-				if opts.Debugf != nil {
-					opts.Debugf("node %s: %v", n.Name, err)
-				}
-				conns[i] = &vaultcheck.Unreachable{NodeName: n.Name, Err: err}
-				return
+	_ = remote.ForEach(nodes, opts.Parallel, func(i int, n inventory.Node) error {
+		dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+		conn, err := dialer.Dial(dctx, targetFor(n))
+		if err != nil {
+			if opts.Debugf != nil {
+				opts.Debugf("node %s: %v", n.Name, err)
 			}
-			conns[i] = conn
-		})
-	}
-	wg.Wait()
+			conn = &vaultcheck.Unreachable{NodeName: n.Name, Err: err}
+		}
+		conns[i] = conn
+		return nil
+	})
 	return conns
 }
 

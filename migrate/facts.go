@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
@@ -46,38 +45,11 @@ type Facts struct {
 // health problems are recorded for the preflight to judge.
 func GatherFacts(ctx context.Context, targets []*Target, parallel int) ([]Facts, error) {
 	out := make([]Facts, len(targets))
-	index := make(map[*Target]int, len(targets))
-	for i, t := range targets {
-		index[t] = i
-	}
-	err := forEach(ctx, targets, parallel, func(ctx context.Context, t *Target) error {
-		var err error
-		out[index[t]], err = gatherOne(ctx, t)
+	err := remote.ForEach(targets, parallel, func(i int, t *Target) (err error) {
+		out[i], err = gatherOne(ctx, t)
 		return err
 	})
 	return out, err
-}
-
-// forEach runs fn on every target, at most parallel at a time, and joins
-// the errors (each already names its node).
-func forEach(ctx context.Context, targets []*Target, parallel int, fn func(context.Context, *Target) error) error {
-	if parallel < 1 {
-		parallel = 1
-	}
-	errs := make([]error, len(targets))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = fn(ctx, t)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 func gatherOne(ctx context.Context, t *Target) (Facts, error) {

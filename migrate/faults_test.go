@@ -213,8 +213,17 @@ func TestDeadRunLockTakenOver(t *testing.T) {
 	opts, _ := testOpts("run-d")
 	opts.Lock = LockInfo{Operator: "ops-host", PID: 1}
 	opts.LockOwnerDead = func(o LockInfo) bool { return o.Operator == "ops-host" && o.PID == 4242 }
+	rec := &Recorder{}
+	opts.Events = rec
 	if _, err := Apply(context.Background(), s.targets(), opts); err != nil {
 		t.Fatalf("dead run's lock not taken over: %v", err)
+	}
+	reported := false
+	for _, e := range rec.Events() {
+		reported = reported || (e.Step == "lock" && e.Node == "kms-2" && strings.Contains(e.Message, "run dead"))
+	}
+	if !reported {
+		t.Error("the take-over of a dead run's lock is not reported")
 	}
 	opts.LockOwnerDead = func(LockInfo) bool { return false }
 	s.nodes[1].files[LockPath("minkms")] = dead
@@ -271,7 +280,7 @@ func TestRollbackKeepsItsLockPastStaleAge(t *testing.T) {
 			}
 		}
 		other := LockInfo{Run: "other"}
-		if err := AcquireLock(context.Background(), s.nodes[1], LockPath("minkms"), other, true, clock.Now(), nil); err == nil {
+		if _, err := AcquireLock(context.Background(), s.nodes[1], LockPath("minkms"), other, true, clock.Now(), nil); err == nil {
 			checked = errors.New("another run took the lock with --force-unlock")
 		}
 	}
@@ -280,5 +289,28 @@ func TestRollbackKeepsItsLockPastStaleAge(t *testing.T) {
 	}
 	if checked != nil {
 		t.Fatal(checked)
+	}
+}
+
+// --stage2 together: a failure walks every written node back together.
+func TestTogetherRestoreWalksAllNodesBack(t *testing.T) {
+	s := newSim(3)
+	opts, _ := testOpts("run-t")
+	opts.Desired.Stage2 = Stage2Together
+	count := 0
+	s.nodes[0].onRestart = func() {
+		if count++; count == 2 { // the together restart
+			s.vault = false
+		}
+	}
+	_, err := Apply(context.Background(), s.targets(), opts)
+	o := OutcomeOf(err)
+	if o.Kind != OutcomeHalted || o.State != StateStage1 || o.Phase != PhaseStage2 {
+		t.Fatalf("outcome %+v: %v", o, err)
+	}
+	for _, n := range s.nodes {
+		if !hasKey(n) || !n.running {
+			t.Fatalf("%s not back on its stage-1 state", n.name)
+		}
 	}
 }

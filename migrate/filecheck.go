@@ -95,7 +95,7 @@ func kib(n int64) string { return fmt.Sprintf("%d KiB", (n+1023)/1024) }
 // change (and by the dry run): the unit's real files, other sources of the
 // HSM key, and whether each file can be written and backed up.
 func CheckNodes(ctx context.Context, targets []*Target, parallel int) error {
-	return forEach(ctx, targets, parallel, func(ctx context.Context, t *Target) error {
+	return remote.ForEach(targets, parallel, func(_ int, t *Target) error {
 		if err := ResolveUnitFiles(ctx, t); err != nil {
 			return err
 		}

@@ -68,10 +68,13 @@ type Want struct {
 	NoLocalHSM bool
 	// ClusterSize is the number of nodes that must be up (0: skip).
 	ClusterSize int
-	// PeersDown accepts other nodes down in the node's view (a restore
-	// proves this node starts and is ready with a quorum; a peer that is
-	// down is that peer's problem, reported by the checks that follow).
+	// PeersDown accepts other nodes down in the node's view.
 	PeersDown bool
+	// StartOnly proves only that the node starts: unit up through the
+	// settle period and its API live. A restore rung wants this: whether
+	// the node can rejoin its peers also depends on them (and on Vault),
+	// and is reported after the restore rather than failing it.
+	StartOnly bool
 	// Steady skips the settle period: the node was not just restarted, so
 	// one passing round of probes is enough (checks between the stages and
 	// at the end).
@@ -140,8 +143,10 @@ func (r *runner) probe(ctx context.Context, t *Target, want Want) (systemd.UnitS
 	if err := JudgeUnit(t.Unit, u); err != nil {
 		return u, fail("unit", err)
 	}
-	if err := t.API.Ready(ctx); err != nil {
-		return u, fail("ready", err)
+	if !want.StartOnly {
+		if err := t.API.Ready(ctx); err != nil {
+			return u, fail("ready", err)
+		}
 	}
 	if !want.Steady {
 		if err := r.settle(ctx, t, u); err != nil {
@@ -151,7 +156,7 @@ func (r *runner) probe(ctx context.Context, t *Target, want Want) (systemd.UnitS
 	if err := t.API.Live(ctx); err != nil {
 		return u, fail("live", err)
 	}
-	if !r.opts.HasAPIKey {
+	if !r.opts.HasAPIKey || want.StartOnly {
 		return u, nil
 	}
 	cs, err := t.API.ClusterStatus(ctx)

@@ -66,30 +66,33 @@ func LockPath(unit string) string {
 // AcquireLock creates the lock file exclusively (set -C: the shell's O_EXCL).
 // With force, a stale lock is removed first; a fresh one is never stolen. A
 // lock whose owner dead reports as a dead run of this host is taken over
-// without force (dead may be nil).
-func AcquireLock(ctx context.Context, n remote.Node, path string, info LockInfo, force bool, now time.Time, dead LockOwnerDead) error {
+// without force (dead may be nil). A lock taken over is returned, so the
+// run can report it.
+func AcquireLock(ctx context.Context, n remote.Node, path string, info LockInfo, force bool, now time.Time, dead LockOwnerDead) (*LockInfo, error) {
+	var replaced *LockInfo
 	for attempt := 0; attempt < 2; attempt++ {
 		ok, err := createExclusive(ctx, n, path, info)
 		if err != nil || ok {
-			return err
+			return replaced, err
 		}
 		owner, err := ReadLock(ctx, n, path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // released between our two calls
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		gone := dead != nil && dead(owner)
 		stale := gone || now.Sub(owner.Refreshed) > LockStaleAfter
 		if !(force || gone) || !stale {
-			return &LockError{Node: n.Name(), Path: path, Owner: owner, Stale: stale}
+			return nil, &LockError{Node: n.Name(), Path: path, Owner: owner, Stale: stale}
 		}
 		if err := removeLock(ctx, n, path); err != nil {
-			return err
+			return nil, err
 		}
+		replaced = &owner
 	}
-	return fmt.Errorf("node %s: lock %s: could not be taken", n.Name(), path)
+	return nil, fmt.Errorf("node %s: lock %s: could not be taken", n.Name(), path)
 }
 
 func createExclusive(ctx context.Context, n remote.Node, path string, info LockInfo) (bool, error) {

@@ -30,7 +30,12 @@ func (r *runner) withLocks(ctx context.Context, fn func(context.Context) error) 
 func (r *runner) lockAll(ctx context.Context, info LockInfo) error {
 	var taken []*Target
 	for _, t := range r.targets {
-		if err := AcquireLock(ctx, t.Node, LockPath(t.Unit), info, r.opts.ForceUnlock, r.opts.Now(), r.opts.LockOwnerDead); err != nil {
+		old, err := AcquireLock(ctx, t.Node, LockPath(t.Unit), info, r.opts.ForceUnlock, r.opts.Now(), r.opts.LockOwnerDead)
+		if old != nil {
+			r.emit(Event{Phase: PhasePreflight, Node: t.Name, Step: "lock", Result: ResultWarn,
+				Message: fmt.Sprintf("took over the stale lock of run %s (host %s, pid %d, no longer running)", old.Run, old.Operator, old.PID)})
+		}
+		if err != nil {
 			for _, u := range taken {
 				_ = ReleaseLock(context.WithoutCancel(ctx), u.Node, LockPath(u.Unit), r.opts.Run)
 			}

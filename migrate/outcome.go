@@ -29,12 +29,6 @@ type Outcome struct {
 	Journal string
 }
 
-// NodeRestored reports whether the run stopped with its failing node as it
-// was or in a state proven to start: nothing for the operator to repair.
-func (o Outcome) NodeRestored() bool {
-	return o.Kind == OutcomeHalted || o.Kind == OutcomeUnchanged
-}
-
 // OutcomeOf reads a run's error (nil: success).
 func OutcomeOf(err error) Outcome {
 	var pe *PreflightError

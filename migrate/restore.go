@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/kmsctl/kmsctl/remote"
 
@@ -124,11 +125,13 @@ func (r *runner) settleAt(name, label string) {
 // start (operator action needed).
 func (r *runner) restore(ctx context.Context, names []string, phase string, cause error, explain func(error, string) string, skipCurrent bool) error {
 	ctx = context.WithoutCancel(ctx)
-	journal := systemd.Journal(ctx, r.byName[names[0]].Node, r.byName[names[0]].Unit, 20)
-	ladders := map[string][]nodeState{}
-	depth := 0
+	first, who := r.byName[names[0]], strings.Join(names, ",")
+	journal := systemd.Journal(ctx, first.Node, first.Unit, 20)
+	ladders, depth := map[string][]nodeState{}, 0
 	for _, n := range names {
-		ladders[n] = r.rungs(n, skipCurrent)
+		if ladders[n] = r.rungs(n, skipCurrent); len(ladders[n]) == 0 {
+			return &RestoreError{Node: n, Backup: path.Join(r.byName[n].BackupDir, r.opts.Run), Cause: cause, Restore: errors.New("no state of this run recorded for the node"), Journal: journal}
+		}
 		depth = max(depth, len(ladders[n]))
 	}
 	var tried []string
@@ -136,25 +139,53 @@ func (r *runner) restore(ctx context.Context, names []string, phase string, caus
 	for i := 0; i < depth; i++ {
 		rung := func(n string) nodeState { l := ladders[n]; return l[min(i, len(l)-1)] }
 		label := rung(names[0]).label
-		r.emit(Event{Phase: phase, Node: strings.Join(names, ","), Step: "restore", Result: ResultStart, Message: "back to the " + label, Error: cause.Error()})
-		last = r.enterStates(ctx, names, rung)
-		if last == nil {
-			for _, n := range names {
-				r.settleAt(n, rung(n).label)
-			}
-			r.emit(Event{Phase: phase, Node: strings.Join(names, ","), Step: "restore", Result: ResultOK, Message: "on its " + label + ", healthy"})
-			he := &HaltError{Node: strings.Join(names, ","), Phase: phase, Cause: cause, Restored: true, State: label, Tried: tried, Journal: journal}
-			if explain != nil {
-				he.Explain = explain(cause, journal)
-			}
+		r.emit(Event{Phase: phase, Node: who, Step: "restore", Result: ResultStart, Message: "back to the " + label, Error: cause.Error()})
+		if last = r.enterStates(ctx, names, rung); last == nil {
+			he := &HaltError{Node: who, Phase: phase, Cause: cause, Restored: true, State: label, Tried: tried, Journal: journal}
+			r.restored(ctx, names, rung, he, explain)
 			return he
 		}
-		r.emit(Event{Phase: phase, Node: strings.Join(names, ","), Step: "restore", Result: ResultFail, Message: label, Error: last.Error()})
+		r.emit(Event{Phase: phase, Node: who, Step: "restore", Result: ResultFail, Message: label, Error: last.Error()})
 		tried = append(tried, fmt.Sprintf("%s: %v", label, last))
 	}
-	t := r.byName[names[0]]
-	return &RestoreError{Node: strings.Join(names, ","), Backup: path.Join(t.BackupDir, r.opts.Run), Cause: cause, Restore: last,
-		Tried: tried, Journal: systemd.Journal(ctx, t.Node, t.Unit, 20)}
+	return &RestoreError{Node: who, Backup: path.Join(first.BackupDir, r.opts.Run), Cause: cause, Restore: last,
+		Tried: tried, Journal: systemd.Journal(ctx, first.Node, first.Unit, 20)}
+}
+
+// restored records the state the nodes were restored to and completes the
+// halt's advice (and whether the cluster took them back).
+func (r *runner) restored(ctx context.Context, names []string, rung func(string) nodeState, he *HaltError, explain func(error, string) string) {
+	for _, n := range names {
+		r.settleAt(n, rung(n).label)
+	}
+	r.emit(Event{Phase: he.Phase, Node: he.Node, Step: "restore", Result: ResultOK, Message: "on its " + he.State + ", running"})
+	if explain != nil {
+		he.Explain = explain(he.Cause, he.Journal)
+	}
+	if note := r.clusterNote(ctx, names, rung); note != "" {
+		he.Explain = strings.TrimPrefix(he.Explain+"; "+note, "; ")
+	}
+}
+
+// clusterNote gives the cluster a short while (10 s at most) to take the
+// restored nodes back with what their state expects, and says so when it
+// does not (e.g. a peer on Vault alone cannot talk to a node on its local
+// key while Vault is down).
+func (r *runner) clusterNote(ctx context.Context, names []string, state func(string) nodeState) string {
+	ctx, cancel := context.WithTimeout(ctx, min(10*time.Second, r.opts.Gate.Timeout))
+	defer cancel()
+	var bad []string
+	for _, n := range names {
+		want := state(n).want
+		want.Steady = true
+		if err := r.gate(ctx, r.byName[n], want); err != nil {
+			bad = append(bad, err.Error())
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return "the node runs, but the cluster is not whole yet (" + strings.Join(bad, "; ") + "): fix the cause (often Vault) and check `kmsctl status` before running again"
 }
 
 // enterStates writes each node's files of its state where they differ,
@@ -178,9 +209,7 @@ func (r *runner) enterStates(ctx context.Context, names []string, state func(str
 		return err
 	}
 	return r.forAll(ctx, names, func(t *Target) error {
-		want := state(t.Name).want
-		want.PeersDown, want.ClusterSize = true, 0
-		return r.gate(ctx, t, want)
+		return r.gate(ctx, t, Want{StartOnly: true})
 	})
 }
 

@@ -146,7 +146,7 @@ func (r *runner) rollbackNode(ctx context.Context, t *Target, m Manifest) error 
 		ns.Stage1 = stepResult(t.Name, err)
 		return err
 	}
-	if err := r.restartAndGate(context.WithoutCancel(ctx), t, s.want); err != nil {
+	if err := r.restartAndGate(context.WithoutCancel(ctx), PhaseRollback, t, s.want); err != nil {
 		ns.Stage1 = "restored"
 		return r.restore(ctx, []string{t.Name}, PhaseRollback, err, rollbackExplain, false)
 	}

@@ -279,6 +279,14 @@ func stepResult(node string, err error) string {
 // between checks that every node has a Vault entry before any local key
 // goes, and that no node restarted on its own since its gate.
 func (r *runner) between(ctx context.Context) error {
+	// One more settle period before any key goes: a node that crashes a
+	// little later than its own settle period is still caught here.
+	r.emit(Event{Phase: PhaseBetween, Step: "watch", Result: ResultWait, Message: "watching every node for one more settle period"})
+	select {
+	case <-ctx.Done():
+		return ErrInterrupted
+	case <-time.After(r.opts.Gate.Settle):
+	}
 	if err := r.checkWatch(context.WithoutCancel(ctx), PhaseBetween, ""); err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func (r *runner) stage2Together(ctx context.Context, pending []NodePlan) error {
 		r.emit(Event{Phase: PhaseStage2, Node: s.t.Name, Step: "write", Result: ResultOK, Message: e.path})
 	}
 	down := r.opts.Now()
-	if err := r.forAll(ctx, written, func(t *Target) error { return r.restartAndGate(ctx, t, steps[t.Name].want) }); err != nil {
+	if err := r.forAll(ctx, written, func(t *Target) error { return r.restartAndGate(ctx, PhaseStage2, t, steps[t.Name].want) }); err != nil {
 		return r.restore(ctx, written, PhaseStage2, err, togetherExplain, false)
 	}
 	r.sum.Downtime = r.opts.Now().Sub(down).Seconds()

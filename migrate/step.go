@@ -50,7 +50,7 @@ func (r *runner) runStep(ctx context.Context, s nodeStep) error {
 	if err := r.write(ctx, s); err != nil {
 		return err
 	}
-	if err := r.restartAndGate(ctx, s.t, s.want); err != nil {
+	if err := r.restartAndGate(ctx, s.phase, s.t, s.want); err != nil {
 		return r.restore(ctx, []string{s.t.Name}, s.phase, err, s.explain, false)
 	}
 	r.reached(s)
@@ -115,12 +115,12 @@ func stillHolds(ctx context.Context, t *Target, path string, old []byte) bool {
 }
 
 // restartAndGate restarts the node's unit and waits for its gate.
-func (r *runner) restartAndGate(ctx context.Context, t *Target, want Want) error {
+func (r *runner) restartAndGate(ctx context.Context, phase string, t *Target, want Want) error {
 	if err := systemd.RestartUnit(ctx, t.Node, t.Unit, r.opts.Gate.RestartTimeout); err != nil {
 		return err
 	}
-	r.emit(Event{Node: t.Name, Step: "restart", Result: ResultOK, Message: t.Unit})
-	r.emit(Event{Node: t.Name, Step: "gate", Result: ResultWait, Message: "waiting for the node to be healthy"})
+	r.emit(Event{Phase: phase, Node: t.Name, Step: "restart", Result: ResultOK, Message: t.Unit})
+	r.emit(Event{Phase: phase, Node: t.Name, Step: "gate", Result: ResultWait, Message: "waiting for the node to be healthy"})
 	return r.gate(ctx, t, want)
 }
 

@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +83,8 @@ func TestMigrateFileProblemsRefusedUpFront(t *testing.T) {
 			`mkdir -p /etc/systemd/system/minkms.service.d && k=$(sed -n 's/^MINIO_KMS_HSM_KEY=//p' /etc/default/minkms) && printf '[Service]\nEnvironment=MINIO_KMS_HSM_KEY=%s\n' "$k" > /etc/systemd/system/minkms.service.d/key.conf && systemctl daemon-reload`,
 			"rm -rf /etc/systemd/system/minkms.service.d && systemctl daemon-reload",
 			"/etc/systemd/system/minkms.service.d/key.conf:2: an Environment= line sets MINIO_KMS_HSM_KEY"},
+		{"unit runs another config than the inventory names", (*lab).firstFollower, useOtherConfig, "rm -f /etc/minkms/other.yaml",
+			"the inventory's config /etc/minkms/config.yaml is not the daemon's: minkms runs with --config /etc/minkms/other.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l.reset(t)
@@ -128,16 +133,69 @@ func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 			if strings.Contains(stderr, "copy them back") {
 				t.Fatalf("manual restore advice although the node was restored:\n%s", stderr)
 			}
-			must(t, l.labCmd(t, "heal", "vault"), "heal vault")
+			// The restored node unseals with its local key whatever Vault
+			// does: its env file has the key back.
 			for _, n := range l.nodes {
-				if n == canary.Node {
-					l.restartUnit(t, n)
+				if n != canary.Node && !strings.Contains(l.file(t, n, "/etc/default/minkms"), "MINIO_KMS_HSM_KEY") {
+					t.Fatalf("%s was left without its local key while Vault is down", n)
 				}
 			}
-			l.waitHealthy(t, 90*time.Second)
-			must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "re-run")
+			must(t, l.labCmd(t, "heal", "vault"), "heal vault")
 			tr.stop(t, true)
-			l.assertOnVault(t)
 		})
+	}
+}
+
+// A lock left by a run that died on this operator host (kill -9) is taken
+// over at once, without --force-unlock, whether its PID is gone or now
+// names another process.
+func TestMigrateDeadRunLockTakenOver(t *testing.T) {
+	l := needLab(t)
+	host, _ := os.Hostname()
+	for name, owner := range map[string]string{
+		"pid gone":   `"pid":999999999`,
+		"pid reused": `"pid":1,"proc_start":"123456789"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			l.reset(t)
+			lock := fmt.Sprintf(`{"run":"killed-run","operator_host":%q,%s,"refreshed":%q}`, host, owner, time.Now().UTC().Format(time.RFC3339))
+			must(t, l.exec(t, []byte(lock), l.nodes[len(l.nodes)-1], "sh", "-c", "cat > /run/lock/kmsctl-minkms.lock"), "plant lock")
+			r := l.kmsctl(t, nil, append(enable(l, l.inventory(), "--keep-local-hsm"), "-o", "json")...)
+			if r.code != 0 || !strings.Contains(r.stdout, "took over the stale lock of run killed-run") {
+				t.Fatalf("a dead run's lock must be taken over and reported: %s", r)
+			}
+		})
+	}
+}
+
+// useOtherConfig makes the node's daemon options name another config file.
+const useOtherConfig = `cp -p /etc/minkms/config.yaml /etc/minkms/other.yaml && sed -i 's#--config /etc/minkms/config.yaml#--config /etc/minkms/other.yaml#' /etc/default/minkms && grep -q other.yaml /etc/default/minkms`
+
+// An inventory that leaves the config path unset gets the unit's.
+func TestMigrateFollowsTheUnitsConfigWhenTheInventoryIsSilent(t *testing.T) {
+	l := needLab(t)
+	l.reset(t)
+	inv, err := os.ReadFile(l.inventory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := os.WriteFile(silent, []byte(strings.Replace(string(inv), "    config: /etc/minkms/config.yaml\n", "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range l.nodes {
+		must(t, l.exec(t, nil, n, "sh", "-c", useOtherConfig+" && systemctl restart minkms"), "other config")
+	}
+	t.Cleanup(func() {
+		for _, n := range l.nodes {
+			l.exec(t, nil, n, "rm", "-f", "/etc/minkms/other.yaml")
+		}
+	})
+	l.waitHealthy(t, 60*time.Second)
+	must(t, l.kmsctl(t, nil, enable(l, silent)...), "enable-vault with the unit's config")
+	for _, n := range l.nodes {
+		if !strings.Contains(l.file(t, n, "/etc/minkms/other.yaml"), "vault:") || strings.Contains(l.file(t, n, "/etc/minkms/config.yaml"), "vault:") {
+			t.Fatalf("%s: the unit's config was not the one migrated", n)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 
 	"github.com/kmsctl/kmsctl/remote"
 )
@@ -26,16 +25,10 @@ func (run *runner) checkNodes(ctx context.Context, nodes []remote.Node, skip boo
 		return
 	}
 	results := make([]Check, len(nodes))
-	sem := make(chan struct{}, run.r.parallelism)
-	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = run.checkNode(ctx, n)
-		})
-	}
-	wg.Wait()
+	_ = remote.ForEach(nodes, run.r.parallelism, func(i int, n remote.Node) error {
+		results[i] = run.checkNode(ctx, n)
+		return nil
+	})
 	for _, c := range results {
 		run.report.add(c)
 	}
