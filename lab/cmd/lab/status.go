@@ -52,6 +52,7 @@ func cmdStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Println("vault: " + vaultState(ctx, l))
+	fmt.Printf("variant: %s (a node's lab.yaml may differ after lab fault)\n", labVariant(st))
 	return nil
 }
 

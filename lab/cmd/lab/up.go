@@ -43,8 +43,7 @@ func cmdUp(ctx context.Context, args []string) error {
 	if err := up(ctx, l, nodes, v, timeout); err != nil {
 		return fmt.Errorf("%w (clean up with: lab down --dir %s)", err, l.Root)
 	}
-	fmt.Printf("lab up: %d nodes ready in %.1fs (hsm names %s, unseal %s, admin identity %s, restart recreates removed %t); . %s\n",
-		nodes, time.Since(start).Seconds(), v.HSMNames, v.Unseal, v.AdminIdentity, v.RestartRecreatesRemoved, l.EnvFile())
+	fmt.Printf("lab up: %d nodes ready in %.1fs (%s); . %s\n", nodes, time.Since(start).Seconds(), v, l.EnvFile())
 	return nil
 }
 

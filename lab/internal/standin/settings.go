@@ -59,6 +59,12 @@ type Variant struct {
 	RestartRecreatesRemoved bool   `json:"restart_recreates_removed"` // a start re-seals an entry removed with RemoveHSM
 }
 
+// String names the variant for humans (lab up, lab status).
+func (v Variant) String() string {
+	return fmt.Sprintf("hsm names %s, unseal %s, admin identity %s, restart recreates removed %t",
+		v.HSMNames, v.Unseal, v.AdminIdentity, v.RestartRecreatesRemoved)
+}
+
 // Check reports the first field that holds no known value.
 func (v Variant) Check() error {
 	for _, c := range []struct {
