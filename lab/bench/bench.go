@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/kmsctl/kmsctl/lab/load"
 )
 
 // bench holds one benchmark session against one lab.
@@ -105,6 +107,10 @@ func (b *bench) runCase(ctx context.Context, c string) ([]row, error) {
 			got[t] = append(got[t], s)
 			fmt.Fprintf(os.Stderr, "%s %d nodes run %d %-7s %8.2fs exit %d rss %d KB floor %.2fs (%d restarts)\n",
 				c, len(b.lab.Nodes), i, t, s.Wall.Seconds(), s.Code, s.RSSKB, s.Floor.Seconds(), s.Steps)
+			if s.Load != nil {
+				fmt.Fprintf(os.Stderr, "  load: %d failed reads, longest read gap %.2fs, writes refused %.2fs, %d lost\n",
+					s.Load.FailedReads, s.Load.ReadGap.Seconds(), s.Load.WriteDown.Seconds(), s.Load.Lost)
+			}
 		}
 	}
 	return b.rows(c, got), nil
@@ -136,6 +142,13 @@ func (b *bench) once(ctx context.Context, c, tool, label string) (sample, error)
 	closeMasters(ctx)
 	inv := b.invocation(c, tool)
 	inv.Log = filepath.Join(b.o.work, fmt.Sprintf("%s-%s-%s.log", c, tool, label))
+	var traffic *load.Load
+	if migrate && b.o.load {
+		var err error
+		if traffic, err = b.startLoad(ctx); err != nil {
+			return sample{}, err
+		}
+	}
 	start := time.Now()
 	r, err := measure(ctx, inv)
 	end := time.Now()
@@ -144,6 +157,9 @@ func (b *bench) once(ctx context.Context, c, tool, label string) (sample, error)
 		return sample{}, err
 	}
 	s := sample{Wall: r.Wall, RSSKB: r.RSSKB, Code: r.Code}
+	if traffic != nil {
+		s.Load = b.stopLoad(ctx, traffic, fmt.Sprintf("%s-%s-%s", c, tool, label))
+	}
 	if r.Code != 0 {
 		fmt.Fprintf(os.Stderr, "%s %s run %s exited %d: see %s\n", c, tool, label, r.Code, inv.Log)
 	}
@@ -156,6 +172,37 @@ func (b *bench) once(ctx context.Context, c, tool, label string) (sample, error)
 	}
 	return s, nil
 }
+
+// startLoad starts issue 13's traffic against every node (lab/load).
+func (b *bench) startLoad(ctx context.Context) (*load.Load, error) {
+	eps := make([]string, len(b.lab.Nodes))
+	for i, n := range b.lab.Nodes {
+		eps[i] = n.Address + ":7373"
+	}
+	g, err := load.Start(ctx, load.Config{Dir: b.o.dir, Endpoints: eps, Keep: 50})
+	if err != nil {
+		return nil, fmt.Errorf("start the load: %w", err)
+	}
+	return g, nil
+}
+
+// stopLoad stops the traffic once the cluster is healthy again (the final
+// check asks every node), keeps its JSON report beside the run's log and
+// returns its figures.
+func (b *bench) stopLoad(ctx context.Context, g *load.Load, label string) *loadSample {
+	for i := 0; i < 60 && !b.healthy(ctx); i++ {
+		time.Sleep(time.Second)
+	}
+	rep := g.Stop(ctx)
+	if f, err := os.Create(filepath.Join(b.o.work, label+"-load.json")); err == nil {
+		_ = rep.WriteJSON(f)
+		f.Close()
+	}
+	return &loadSample{FailedReads: rep.FailedReads, ReadGap: secondsOf(rep.ReadGapSeconds),
+		WriteDown: secondsOf(rep.WriteUnavailable), Lost: rep.Check.Lost()}
+}
+
+func secondsOf(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // invocation is the command line of tool in case c.
 func (b *bench) invocation(c, tool string) invocation {

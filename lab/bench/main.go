@@ -18,7 +18,7 @@ import (
 type options struct {
 	dir, kmsctl, labBin, work      string
 	runs, warmup                   int
-	plainRootBashrc                bool
+	plainRootBashrc, load          bool
 	cases                          []string
 	settle, gateTimeout, restartTO time.Duration
 }
@@ -52,6 +52,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.runs, "runs", 3, "timed runs of each tool per case")
 	fs.IntVar(&o.warmup, "warmup", 1, "untimed runs of each tool before a status case")
 	fs.BoolVar(&o.plainRootBashrc, "plain-root-bashrc", false, "first give every node a root ~/.bashrc of its own (see reset.go)")
+	fs.BoolVar(&o.load, "load", true, "run the load (lab/load) during every migration and report what it saw")
 	cases := fs.String("cases", "status,status-nokey,migrate", "comma-separated: status, status-nokey, migrate")
 	fs.DurationVar(&o.settle, "settle", 2*time.Second, "settle period after each restart (both tools)")
 	fs.DurationVar(&o.gateTimeout, "gate-timeout", 60*time.Second, "health gate bound (both tools)")

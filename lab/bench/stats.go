@@ -12,6 +12,15 @@ type sample struct {
 	Floor time.Duration // migrate only: summed restart-until-ready time
 	Steps int           // migrate only: restarts seen in the journals
 	Code  int
+	Load  *loadSample // migrate only, with -load: what the traffic saw
+}
+
+// loadSample is what the load (lab/load) saw during one migration.
+type loadSample struct {
+	FailedReads int
+	ReadGap     time.Duration // longest interval without a successful read
+	WriteDown   time.Duration // total time writes were refused
+	Lost        int           // keys or ciphertexts missing on a node afterwards
 }
 
 // summary is what the table prints for one tool in one case.
@@ -22,6 +31,43 @@ type summary struct {
 	Steps              int           // median over the runs
 	Overhead           time.Duration // median over the runs of wall - floor - settle waits
 	MaxRSSKB, MedRSSKB int64
+	Load               *loadSummary
+}
+
+// loadSummary reduces the load samples: failures and losses summed over
+// the runs, the worst read gap, the median write-unavailable time and the
+// median of each run's write-unavailable / floor.
+type loadSummary struct {
+	FailedReads, Lost int
+	MaxReadGap        time.Duration
+	WriteDown         time.Duration
+	WriteDownPerFloor float64
+}
+
+func summarizeLoad(ss []sample) *loadSummary {
+	var l loadSummary
+	var down []time.Duration
+	var ratio []int64 // per mille, for the integer median
+	for _, x := range ss {
+		if x.Load == nil {
+			return nil
+		}
+		l.FailedReads += x.Load.FailedReads
+		l.Lost += x.Load.Lost
+		l.MaxReadGap = max(l.MaxReadGap, x.Load.ReadGap)
+		down = append(down, x.Load.WriteDown)
+		if x.Floor > 0 {
+			ratio = append(ratio, int64(1000*x.Load.WriteDown.Seconds()/x.Floor.Seconds()))
+		}
+	}
+	if len(down) == 0 {
+		return nil
+	}
+	l.WriteDown = median(down)
+	if len(ratio) > 0 {
+		l.WriteDownPerFloor = float64(median(ratio)) / 1000
+	}
+	return &l
 }
 
 // summarize reduces the samples of one tool in one case; settle is the
@@ -48,6 +94,7 @@ func summarize(ss []sample, settle time.Duration) summary {
 	s.Floor, s.Steps = median(floors), median(steps)
 	s.MedRSSKB, s.MaxRSSKB = median(rss), slices.Max(rss)
 	s.Overhead = median(over)
+	s.Load = summarizeLoad(ss)
 	return s
 }
 

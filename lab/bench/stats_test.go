@@ -50,3 +50,29 @@ func TestMaxRSS(t *testing.T) {
 		t.Fatal("want an error for a report without the line")
 	}
 }
+
+func TestSummarizeLoad(t *testing.T) {
+	ls := func(failed int, gap, down time.Duration, lost int) *loadSample {
+		return &loadSample{FailedReads: failed, ReadGap: gap, WriteDown: down, Lost: lost}
+	}
+	tests := []struct {
+		name string
+		ss   []sample
+		want *loadSummary
+	}{
+		{"no load", []sample{{Floor: time.Second}}, nil},
+		{"three runs", []sample{
+			{Floor: 10 * time.Second, Load: ls(0, 300*time.Millisecond, 11*time.Second, 0)},
+			{Floor: 10 * time.Second, Load: ls(2, 900*time.Millisecond, 12*time.Second, 0)},
+			{Floor: 8 * time.Second, Load: ls(1, 100*time.Millisecond, 8*time.Second, 1)},
+		}, &loadSummary{FailedReads: 3, Lost: 1, MaxReadGap: 900 * time.Millisecond, WriteDown: 11 * time.Second, WriteDownPerFloor: 1.1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := summarizeLoad(tt.ss)
+			if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+				t.Fatalf("summarizeLoad = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

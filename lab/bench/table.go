@@ -20,14 +20,26 @@ type row struct {
 // printTable writes the rows as a Markdown table (readable in a terminal,
 // pasted as is into docs/performance.md).
 func printTable(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "| case | nodes | tool | runs | median | min..max | kmsctl/ansible | floor | settle waits | overhead | overhead/node | overhead/floor | peak RSS |")
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| case | nodes | tool | runs | median | min..max | kmsctl/ansible | floor | settle waits | overhead | overhead/node | overhead/floor | peak RSS | failed reads | longest read gap | writes refused | refused/floor | lost |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s..%s | %s | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s..%s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Case, r.Nodes, r.Tool, runsCell(r.Sum), secs(r.Sum.Median), secs(r.Sum.Min), secs(r.Sum.Max),
 			ratioCell(r), floorCell(r, r.Sum.Floor), settleCell(r), floorCell(r, r.Sum.Overhead),
-			perNodeCell(r), pctCell(r), rssCell(r.Sum))
+			perNodeCell(r), pctCell(r), rssCell(r.Sum), loadCells(r.Sum.Load))
 	}
+}
+
+// loadCells are the load's columns: failed reads (summed over the runs),
+// the worst read gap, the median time writes were refused, its median
+// ratio to the floor (the sum of the nodes' own restart windows: writes
+// need every node up, so they cannot be served for less), keys or
+// ciphertexts lost (summed).
+func loadCells(l *loadSummary) string {
+	if l == nil {
+		return "- | - | - | - | -"
+	}
+	return fmt.Sprintf("%d | %s | %s | %.2f | %d", l.FailedReads, secs(l.MaxReadGap), secs(l.WriteDown), l.WriteDownPerFloor, l.Lost)
 }
 
 func secs(d time.Duration) string {

@@ -121,6 +121,7 @@ func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 	for _, fault := range []string{"seal", "stop"} {
 		t.Run(fault, func(t *testing.T) {
 			l.reset(t)
+			tr := l.startLoad(t)
 			run := l.start(t, enable(l, l.inventory())...)
 			canary := run.waitFor(t, 4*time.Minute, func(e event) bool { return e.Phase == "stage2" && e.Step == "gate" && e.Result == "ok" })
 			must(t, l.labCmd(t, "fault", "vault", fault), fault+" vault")
@@ -140,6 +141,7 @@ func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 				}
 			}
 			must(t, l.labCmd(t, "heal", "vault"), "heal vault")
+			tr.stop(t, true)
 		})
 	}
 }

@@ -111,10 +111,12 @@ func TestMigrateFullAsRootAndSudo(t *testing.T) {
 		t.Run(inv, func(t *testing.T) {
 			l.reset(t)
 			leader := l.leader(t)
+			tr := l.startLoad(t)
 			r := l.kmsctl(t, nil, append(enable(l, filepath.Join(l.dir, inv)), "-o", "json")...)
 			if r.code != 0 {
 				t.Fatalf("enable-vault: %s", r)
 			}
+			tr.stop(t, true)
 			evs := parseEvents(t, r.stdout)
 			order := nodesOf(evs, "stage1", "restart", "ok")
 			if len(order) != len(l.nodes) || order[len(order)-1] != leader {
@@ -128,6 +130,7 @@ func TestMigrateFullAsRootAndSudo(t *testing.T) {
 				t.Fatal("the approle secret id appears in the output (or could not be read)")
 			}
 			l.assertOnVault(t)
+			tr.afterRestart(t)
 			again := l.kmsctl(t, nil, append(enable(l, filepath.Join(l.dir, inv)), "-o", "json")...)
 			if again.code != 0 || len(nodesOf(parseEvents(t, again.stdout), "stage1", "restart", "ok")) != 0 {
 				t.Fatalf("a second run must change nothing and exit 0: %s", again)
@@ -154,6 +157,7 @@ func TestMigrateFailStartHaltsAndRestores(t *testing.T) {
 	victim := l.firstFollower(t)
 	orig := l.file(t, victim, "/etc/minkms/config.yaml")
 	must(t, l.labCmd(t, "fault", victim, "fail-start", "vault"), "fault")
+	tr := l.startLoad(t)
 	r := l.kmsctl(t, nil, enable(l, l.inventory())...)
 	if r.code != 5 || !strings.Contains(r.stderr, victim) || !strings.Contains(r.stderr, "restored") {
 		t.Fatalf("want exit 5 naming %s as restored: %s", victim, r)
@@ -169,7 +173,9 @@ func TestMigrateFailStartHaltsAndRestores(t *testing.T) {
 	l.waitHealthy(t, 30*time.Second)
 	must(t, l.labCmd(t, "heal", victim, "fail-start"), "heal")
 	must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "re-run after healing")
+	tr.stop(t, true)
 	l.assertOnVault(t)
+	tr.afterRestart(t)
 }
 
 func TestMigrateVaultStoppedInStage1(t *testing.T) {
@@ -194,6 +200,7 @@ func TestMigrateInterrupted(t *testing.T) {
 	for _, stage := range []string{"stage1", "stage2"} {
 		t.Run(stage, func(t *testing.T) {
 			l.reset(t)
+			tr := l.startLoad(t)
 			run := l.start(t, enable(l, l.inventory())...)
 			run.waitFor(t, 3*time.Minute, func(e event) bool { return e.Phase == stage && e.Step == "write" && e.Result == "ok" })
 			_ = run.cmd.Process.Signal(syscall.SIGINT)
@@ -207,7 +214,9 @@ func TestMigrateInterrupted(t *testing.T) {
 				}
 			}
 			must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "resume")
+			tr.stop(t, true)
 			l.assertOnVault(t)
+			tr.afterRestart(t)
 		})
 	}
 }
@@ -248,15 +257,20 @@ func TestMigrateSplitRuleCanaryThenTogether(t *testing.T) {
 			t.Fatalf("%s lost its local key", n)
 		}
 	}
+	tr := l.startLoad(t)
 	tog := l.kmsctl(t, nil, append(enable(l, l.inventory(), "--stage2", "together"), "-o", "json")...)
 	if tog.code != 0 {
 		t.Fatalf("--stage2 together: %s", tog)
 	}
+	tr.stop(t, false)
 	evs := parseEvents(t, tog.stdout)
-	if last := evs[len(evs)-1]; last.Summary == nil || last.Summary.Downtime <= 0 {
+	last := evs[len(evs)-1]
+	if last.Summary == nil || last.Summary.Downtime <= 0 {
 		t.Fatalf("the together restart must report its downtime: %+v", last)
 	}
+	tr.assertDowntimeSeen(t, last.Summary.Downtime)
 	l.assertOnVault(t)
+	tr.afterRestart(t)
 }
 
 func TestStalePlanRefusedFreshPlanApplies(t *testing.T) {
@@ -280,6 +294,7 @@ func TestRollbackAfterStage1(t *testing.T) {
 	for _, n := range l.nodes {
 		orig[n] = l.file(t, n, "/etc/minkms/config.yaml")
 	}
+	tr := l.startLoad(t)
 	r := must(t, l.kmsctl(t, nil, append(enable(l, l.inventory(), "--keep-local-hsm"), "-o", "json")...), "stage 1 only")
 	evs := parseEvents(t, r.stdout)
 	runID := evs[len(evs)-1].Run
@@ -290,4 +305,6 @@ func TestRollbackAfterStage1(t *testing.T) {
 		}
 	}
 	l.waitHealthy(t, 30*time.Second)
+	tr.stop(t, true)
+	tr.afterRestart(t)
 }

@@ -113,3 +113,16 @@ func (l *lab) restartUnit(t *testing.T, node string) {
 	t.Helper()
 	must(t, l.exec(t, nil, node, "sh", "-c", "systemctl reset-failed minkms 2>/dev/null; systemctl restart minkms"), "restart minkms on "+node)
 }
+
+// restartAll restarts every node at once and waits until the cluster is
+// healthy again.
+func (l *lab) restartAll(t *testing.T) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, n := range l.nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.restartUnit(t, n) }()
+	}
+	wg.Wait()
+	l.waitHealthy(t, 90*time.Second)
+}

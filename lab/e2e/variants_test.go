@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // variant is one plausible behaviour of the real key manager that the
@@ -24,13 +22,7 @@ func (l *lab) useVariant(t *testing.T, v variant) {
 		}
 	}
 	t.Cleanup(func() { l.labCmd(t, "heal", "all") })
-	var wg sync.WaitGroup
-	for _, n := range l.nodes {
-		wg.Add(1)
-		go func() { defer wg.Done(); l.restartUnit(t, n) }()
-	}
-	wg.Wait()
-	l.waitHealthy(t, 90*time.Second)
+	l.restartAll(t)
 }
 
 // The full migration under every variant, status naming the HSMs by
@@ -41,7 +33,9 @@ func TestMigrateUnderEveryVariant(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.names+"/unseal-"+v.unseal, func(t *testing.T) {
 			l.useVariant(t, v)
+			tr := l.startLoad(t)
 			must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "enable-vault")
+			tr.stop(t, true)
 			l.assertOnVault(t)
 		})
 	}
