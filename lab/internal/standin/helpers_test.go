@@ -124,13 +124,17 @@ type testNode struct {
 }
 
 // labYAML renders lab.yaml for node id of the given addresses (1-based ids).
+// It pins the legacy naming and the strict unseal: the stand-in's unit tests
+// assert those names and that strictness; the tests of the other variants
+// (names_test.go, unseal_policy_test.go) switch with setLab, and the e2e tests run
+// the lab's defaults (standin.Defaults) and every variant.
 func labYAML(id uint32, addrs []string, vaultBlock, rule string) string {
 	var peers []string
 	for i, a := range addrs {
 		peers = append(peers, fmt.Sprintf("%d: %q", i+1, a))
 	}
-	return fmt.Sprintf("node_id: %d\npeers: {%s}\nvault_block: %s\ninternode_rule: %s\nversion: 2025-10-01T00-00-00Z\n",
-		id, strings.Join(peers, ", "), vaultBlock, rule)
+	return fmt.Sprintf("node_id: %d\npeers: {%s}\nvault_block: %s\ninternode_rule: %s\nversion: 2025-10-01T00-00-00Z\nhsm_names: %s\nunseal: %s\n",
+		id, strings.Join(peers, ", "), vaultBlock, rule, NamesLegacy, UnsealAll)
 }
 
 // baseConfig is a valid config.yaml without an hsm block.

@@ -83,9 +83,10 @@ func (v Variant) Check() error {
 }
 
 // Defaults is the one place where the lab's default variant is set: lab up,
-// lab heal and a lab.yaml without these keys all use it. The HSM naming
-// stays legacy until kmsctl identifies HSMs by difference (issue 11).
-var Defaults = Variant{HSMNames: NamesLegacy, Unseal: UnsealAll, AdminIdentity: AdminPinned, RestartRecreatesRemoved: false}
+// lab heal and a lab.yaml without these keys all use it. The product's
+// own naming and the chart's "start with any HSM that works": the
+// behaviours kmsctl must handle on a real cluster (issue 11).
+var Defaults = Variant{HSMNames: NamesProduct, Unseal: UnsealAny, AdminIdentity: AdminPinned, RestartRecreatesRemoved: false}
 
 // Settings are the lab-only facts about a node that the real product keeps
 // elsewhere (cluster membership) or that model UNCONFIRMED behaviour.

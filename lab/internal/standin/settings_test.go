@@ -63,7 +63,7 @@ func TestVariantCheck(t *testing.T) {
 	if err := Defaults.Check(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if Defaults.HSMNames != NamesLegacy || Defaults.Unseal != UnsealAll || Defaults.AdminIdentity != AdminPinned || Defaults.RestartRecreatesRemoved {
+	if Defaults.HSMNames != NamesProduct || Defaults.Unseal != UnsealAny || Defaults.AdminIdentity != AdminPinned || Defaults.RestartRecreatesRemoved {
 		t.Errorf("the lab's defaults changed without this test: %+v", Defaults)
 	}
 	bad := Defaults
