@@ -2,16 +2,9 @@ package standin
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 )
-
-// derivedAAD binds a Derived entry to its purpose.
-var derivedAAD = []byte("minkms-lab derived keys")
 
 // vaultKeyDeriver is a Vault (or OpenBao) HSM whose inter-node key and root
 // key seed come from transit HMACs pinned to key version 1. The node derives
@@ -72,39 +65,18 @@ func bindOne(ctx context.Context, d vaultKeyDeriver, u *Unsealed) (bool, error) 
 	return true, nil
 }
 
-func derivedAEAD(rek []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(rek)
-	if err != nil {
-		return nil, fmt.Errorf("derived keys cipher: %w", err)
-	}
-	return cipher.NewGCM(block)
-}
+// rekSealer seals the derived keys under the REK with the local HSM's AEAD
+// (one home for the cipher).
+func rekSealer(rek []byte) *LocalHSM { return &LocalHSM{key: rek} }
 
 func derivedSeal(rek, plain []byte) (string, error) {
-	aead, err := derivedAEAD(rek)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("derived keys nonce: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, derivedAAD)), nil
+	return rekSealer(rek).Seal(context.Background(), plain)
 }
 
 func derivedOpen(rek []byte, blob string) ([]byte, error) {
-	aead, err := derivedAEAD(rek)
-	if err != nil {
-		return nil, err
-	}
-	data, err := base64.StdEncoding.DecodeString(blob)
-	if err != nil || len(data) < aead.NonceSize() {
-		return nil, errors.New("malformed entry")
-	}
-	n := aead.NonceSize()
-	plain, err := aead.Open(nil, data[:n], data[n:], derivedAAD)
+	plain, err := rekSealer(rek).Unseal(context.Background(), blob)
 	if err != nil || len(plain) != 64 {
-		return nil, errors.New("cannot open entry with the REK")
+		return nil, errors.New("cannot open the entry with the REK")
 	}
 	return plain, nil
 }
