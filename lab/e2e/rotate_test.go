@@ -119,7 +119,6 @@ func (l *lab) vaultEntry(t *testing.T, node string) string {
 // under the new version, every node was restarted (followers first, the
 // leader last) and unseals, and Vault refuses the old entry.
 func TestRotateResealRetire(t *testing.T) {
-	t.Skip("stand-in limitation (open): its Vault HSM derives the inter-node and root keys from a transit HMAC pinned to key version 1, and Vault refuses that HMAC once min_decryption_version > 1 (\"no such key version\"), so no node can restart after a retire; kmsctl then puts min_decryption_version back and restores the node (seen on the lab); re-enable once the stand-in's derivation survives a retire")
 	l := needLab(t)
 	l.migrated(t)
 	l.keepKeyUsable(t)
@@ -166,7 +165,6 @@ func TestRotateResealRetire(t *testing.T) {
 // not restarted (it could not unseal), min_decryption_version is put back
 // and every node stays healthy.
 func TestRotateRetireHaltsOnNodeCutOffFromVault(t *testing.T) {
-	t.Skip("stand-in limitation (open): its Vault HSM derives the inter-node and root keys from a transit HMAC pinned to key version 1, and Vault refuses that HMAC once min_decryption_version > 1 (\"no such key version\"), so no node can restart after a retire; kmsctl then puts min_decryption_version back and restores the node (seen on the lab); re-enable once the stand-in's derivation survives a retire")
 	l := needLab(t)
 	l.migrated(t)
 	l.keepKeyUsable(t)

@@ -24,6 +24,8 @@ type VaultHSM struct {
 	cfg    *VaultConfig
 	client *http.Client
 	token  string
+	inter  []byte // set by setKeys once the node has unsealed
+	root   []byte
 }
 
 // NewVaultHSM logs in to Vault with the configured auth method.
@@ -151,12 +153,18 @@ func (h *VaultHSM) Unseal(ctx context.Context, entry string) ([]byte, error) {
 // InterNodeKey implements HSM: SHA-256 of the transit HMAC ("vault:v1:...")
 // of the fixed inter-node input.
 func (h *VaultHSM) InterNodeKey(ctx context.Context) ([]byte, error) {
+	if h.inter != nil {
+		return h.inter, nil
+	}
 	return h.hmacKey(ctx, interNodeInput)
 }
 
 // RootKeySeed implements HSM: SHA-256 of the transit HMAC of the fixed
 // root-key input.
 func (h *VaultHSM) RootKeySeed(ctx context.Context) ([]byte, error) {
+	if h.root != nil {
+		return h.root, nil
+	}
 	return h.hmacKey(ctx, rootKeyInput)
 }
 
@@ -166,10 +174,33 @@ func (h *VaultHSM) RootKeySeed(ctx context.Context) ([]byte, error) {
 // rotation) nor the root API key. Vault computes an HMAC with an old
 // version unless min_encryption_version forbids it. KNOWN LIMITATION (seen
 // on the lab): Vault 1.21.1 also refuses it below min_decryption_version
-// ("no such key version"), so after a retire a node cannot start; the
-// rotate e2e tests are skipped until this derivation is reworked. The
-// product's derivation is UNCONFIRMED; this is the lab's model.
+// ("no such key version"), so a node derives these keys once and keeps them
+// sealed under the REK in rek.json (bindDerivedKeys): after a retire it
+// starts without the old version. The product's derivation is UNCONFIRMED;
+// this is the lab's model.
 const hmacKeyVersion = 1
+
+func (h *VaultHSM) deriveKeys(ctx context.Context) (inter, root []byte, err error) {
+	if inter, err = h.hmacKey(ctx, interNodeInput); err != nil {
+		return nil, nil, err
+	}
+	root, err = h.hmacKey(ctx, rootKeyInput)
+	return inter, root, err
+}
+
+func (h *VaultHSM) setKeys(inter, root []byte) { h.inter, h.root = inter, root }
+
+// Probe proves the transit key can HMAC with its latest version (a Vault
+// HSM that cannot HMAC cannot derive keys); it needs no old version.
+func (h *VaultHSM) Probe(ctx context.Context) error {
+	var out struct {
+		Data struct {
+			HMAC string `json:"hmac"`
+		} `json:"data"`
+	}
+	in := map[string]any{"input": base64.StdEncoding.EncodeToString([]byte(interNodeInput))}
+	return h.transit(ctx, "hmac", in, &out)
+}
 
 // hmacKey is SHA-256 of the transit HMAC of input, with key version 1.
 func (h *VaultHSM) hmacKey(ctx context.Context, input string) ([]byte, error) {

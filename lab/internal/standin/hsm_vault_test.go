@@ -81,7 +81,7 @@ func TestVaultHSMFailures(t *testing.T) {
 		t.Errorf("inter-node key is not stable: %x %x", k1, k2)
 	}
 	v.denyHMAC()
-	if _, err := h.InterNodeKey(ctx); err == nil || !strings.Contains(err.Error(), "hmac: POST") || !strings.Contains(err.Error(), "permission denied") {
+	if err := h.Probe(ctx); err == nil || !strings.Contains(err.Error(), "hmac: POST") || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("no hmac: %v", err)
 	}
 	if _, err := h.Unseal(ctx, "vault:v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); err == nil {

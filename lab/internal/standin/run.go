@@ -165,6 +165,9 @@ func unsealVolume(ctx context.Context, volume string, cfg *Config, s *Settings, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := bindDerivedKeys(ctx, volume, hsms, u); err != nil {
+		return nil, nil, nil, err
+	}
 	by := u.By
 	if by == "" {
 		by = hsms[0].Name()
@@ -248,7 +251,7 @@ func openVaultHSM(ctx context.Context, vc *VaultConfig) (HSM, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := h.InterNodeKey(ctx); err != nil {
+	if err := h.Probe(ctx); err != nil {
 		return nil, err
 	}
 	return h, nil

@@ -23,6 +23,9 @@ const rekFile = "rek.json"
 type Sealed struct {
 	HSM     map[string]string `json:"hsm"`
 	Removed []string          `json:"removed,omitempty"`
+	// Derived is HSM id -> the Vault HSM's inter-node key and root key
+	// seed, sealed under the REK (see bindDerivedKeys).
+	Derived map[string]string `json:"derived,omitempty"`
 }
 
 // Names returns the HSM names that have an entry, sorted.

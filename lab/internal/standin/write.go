@@ -3,6 +3,7 @@ package standin
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -77,17 +78,53 @@ func (w *writer) replicate(ctx context.Context, op writeOp) error {
 	return w.everywhere(ctx, op)
 }
 
-// everywhere applies op here, then on each peer, stopping at the first error.
+// everywhere applies op here, then on every peer. replicate refused the
+// write before anything was applied when a peer was down; once started, a
+// write is sent to EVERY peer (a peer's failure does not skip the others) and
+// retried on the peers that failed, so that the cluster converges (the
+// product's rule: writes need every node up and are applied on all).
 func (w *writer) everywhere(ctx context.Context, op writeOp) error {
 	if err := w.store.apply(ctx, op, w.logf); err != nil {
 		return err
 	}
-	for _, id := range w.cluster.peerIDs() {
-		if err := w.call(ctx, id, pathApply, op); err != nil {
-			return err
+	return applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
+		return w.call(ctx, id, pathApply, op)
+	})
+}
+
+// peerRetries is how many times a write is re-sent to a peer that failed.
+const peerRetries = 3
+
+// applyAll calls apply for every id, then again (up to retries times, a
+// little apart) for those that failed; it returns the errors of the ids
+// that never succeeded.
+func applyAll(ctx context.Context, ids []uint32, retries int, apply func(uint32) error) error {
+	var errs []error
+	for try := 0; try <= retries && len(ids) > 0; try++ {
+		if try > 0 && sleepCtx(ctx, time.Duration(try)*100*time.Millisecond) != nil {
+			break
 		}
+		var failed []uint32
+		errs = errs[:0]
+		for _, id := range ids {
+			if err := apply(id); err != nil {
+				failed, errs = append(failed, id), append(errs, err)
+			}
+		}
+		ids = failed
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // call sends op to a peer and turns its answer back into an error.
