@@ -116,11 +116,17 @@ func TestMigrateFileProblemsRefusedUpFront(t *testing.T) {
 // Vault sealed or stopped right after the canary's stage-2 gate: the next
 // node cannot run without its local key, and the restore walks it back
 // until it starts (the stage-1 state, or its original files).
+//
+// Under the strict unseal (all) only: under "any" the restored node starts
+// on its local key alone while Vault is away, and the canary (on Vault
+// alone) no longer trusts it once it has; the cluster stays split until
+// that node restarts with Vault back. A known gap, in docs/design.md
+// ("Known gaps").
 func TestMigrateVaultLostAfterCanaryRestoresToAStateThatStarts(t *testing.T) {
 	l := needLab(t)
 	for _, fault := range []string{"seal", "stop"} {
 		t.Run(fault, func(t *testing.T) {
-			l.reset(t)
+			l.useVariant(t, variant{"product", "all"})
 			tr := l.startLoad(t)
 			run := l.start(t, enable(l, l.inventory())...)
 			canary := run.waitFor(t, 4*time.Minute, func(e event) bool { return e.Phase == "stage2" && e.Step == "gate" && e.Result == "ok" })
@@ -164,6 +170,51 @@ func TestMigrateDeadRunLockTakenOver(t *testing.T) {
 			if r.code != 0 || !strings.Contains(r.stdout, "took over the stale lock of run killed-run") {
 				t.Fatalf("a dead run's lock must be taken over and reported: %s", r)
 			}
+		})
+	}
+}
+
+// A write that fails after the preflight passed (the directory turned
+// read-only, the config swapped for a symbolic link) changed nothing on its
+// node: the run halts there without a restore (no restart of that node),
+// exits 5 saying so in one line, never advises a manual restore, and stage 2
+// never starts. The victim is the leader, the last node of stage 1, so the
+// fault lands while kmsctl works on the node before it.
+func TestMigrateWriteFailureMidRunChangesNothing(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range []struct{ name, plant, undo, want string }{
+		{"directory turned read-only", "mount --bind /etc/minkms /etc/minkms && mount -o remount,bind,ro /etc/minkms",
+			"umount /etc/minkms", "read-only file system"},
+		{"config swapped for a symbolic link", "mv /etc/minkms/config.yaml /etc/minkms/real.yaml && ln -s real.yaml /etc/minkms/config.yaml",
+			"rm -f /etc/minkms/config.yaml && mv /etc/minkms/real.yaml /etc/minkms/config.yaml", "symbolic link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l.reset(t)
+			victim := l.leader(t)
+			pid, config := l.unitPID(t, victim), l.file(t, victim, "/etc/minkms/config.yaml")
+			run := l.start(t, enable(l, l.inventory(), "--settle", "3s")...)
+			run.waitFor(t, 3*time.Minute, func(e event) bool {
+				return e.Phase == "stage1" && e.Step == "gate" && e.Result == "ok" && e.Node != victim
+			})
+			must(t, l.exec(t, nil, victim, "sh", "-c", tc.plant), "plant")
+			t.Cleanup(func() { l.exec(t, nil, victim, "sh", "-c", tc.undo) })
+			code, stderr := run.wait(t), run.stderr.String()
+			if code != 5 || !strings.Contains(stderr, "halted in stage1 at node "+victim) || !strings.Contains(stderr, "nothing changed on this node") {
+				t.Fatalf("want exit 5, halted at %s with nothing changed: exit %d\n%s", victim, code, stderr)
+			}
+			if !strings.Contains(strings.ToLower(stderr), tc.want) {
+				t.Fatalf("the cause (%s) is not named:\n%s", tc.want, stderr)
+			}
+			if strings.Contains(stderr, "copy them back") || strings.Contains(stderr, "restore failed") {
+				t.Fatalf("restore advice for a node that was never changed:\n%s", stderr)
+			}
+			if got := l.unitPID(t, victim); got != pid {
+				t.Fatalf("%s was restarted (PID %s -> %s) although nothing changed on it", victim, pid, got)
+			}
+			if got := l.file(t, victim, "/etc/minkms/config.yaml"); got != config {
+				t.Fatalf("%s's config changed:\n%s", victim, got)
+			}
+			l.assertKeysKept(t)
 		})
 	}
 }

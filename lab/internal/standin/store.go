@@ -143,15 +143,22 @@ func (s *store) saveDB() error {
 
 // writeOp is one cluster write, applied by the leader and then by every peer.
 type writeOp struct {
-	From       uint32    `json:"from"`
-	Kind       string    `json:"kind"`
-	Name       string    `json:"name"`
-	Overwrite  bool      `json:"overwrite,omitempty"`
-	Enclave    string    `json:"enclave,omitempty"`
-	Type       string    `json:"type,omitempty"`
-	AddVersion bool      `json:"add_version,omitempty"`
-	Material   []byte    `json:"material,omitempty"` // new key material, chosen by the leader
-	DryRun     bool      `json:"dry_run,omitempty"`  // add-hsm: only check that no entry exists
+	From       uint32 `json:"from"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Overwrite  bool   `json:"overwrite,omitempty"`
+	Enclave    string `json:"enclave,omitempty"`
+	Type       string `json:"type,omitempty"`
+	AddVersion bool   `json:"add_version,omitempty"`
+	Material   []byte `json:"material,omitempty"` // new key material, chosen by the leader
+	DryRun     bool   `json:"dry_run,omitempty"`  // add-hsm: only check that no entry exists
+	// Undo takes back a create that did not reach every node (see
+	// writer.everywhere): a write the client was told failed leaves nothing.
+	Undo bool `json:"undo,omitempty"`
+	// Replicated is set on a peer applying the leader's write: the leader
+	// already decided it, so a peer converges (a create replaces a leftover
+	// of an earlier, taken-back try; a remove of what is gone is done).
+	Replicated bool      `json:"-"`
 	At         time.Time `json:"at"`
 	By         string    `json:"by"`
 }
@@ -168,6 +175,9 @@ const (
 func (s *store) apply(ctx context.Context, op writeOp, logf func(string, ...any)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if op.Undo {
+		return s.undo(op)
+	}
 	switch op.Kind {
 	case opAddHSM:
 		return s.addHSM(ctx, op, logf)
@@ -192,6 +202,8 @@ func (s *store) createKey(op writeOp) error {
 	id := op.Enclave + "/" + op.Name
 	versions := s.db.Keys[id]
 	switch {
+	case len(versions) > 0 && !op.AddVersion && op.Replicated:
+		versions = nil // the leader decided: a leftover of a taken-back try goes
 	case len(versions) > 0 && !op.AddVersion:
 		return errKeyExists
 	case len(versions) == 0 && op.AddVersion:
@@ -250,6 +262,9 @@ func (s *store) addHSM(ctx context.Context, op writeOp, logf func(string, ...any
 // leave the node without an entry of a working HSM (it could not start).
 func (s *store) removeHSM(op writeOp, logf func(string, ...any)) error {
 	ids := idsNamed(s.naming, op.Name, s.sealed.Names())
+	if len(ids) == 0 && op.Replicated {
+		return nil // applied by an earlier try whose answer was lost
+	}
 	if len(ids) == 0 {
 		return &apiError{http.StatusNotFound, fmt.Sprintf("no sealed root encryption key entry for HSM %s", op.Name)}
 	}
@@ -279,6 +294,34 @@ func (s *store) saveSealed(logf func(string, ...any), format string, args ...any
 	logf(format, args...)
 	if s.onSealed != nil {
 		s.onSealed(ReportNames(s.naming, s.sealed.Names()))
+	}
+	return nil
+}
+
+// undoable are the writes everywhere takes back when a peer missed them.
+func undoable(kind string) bool { return kind == opCreateEnclave || kind == opCreateKey }
+
+// undo removes what op created, if this node holds exactly that (same
+// creation time): a create that did not reach every node is taken back on
+// every node that has it. s.mu is held.
+func (s *store) undo(op writeOp) error {
+	switch op.Kind {
+	case opCreateEnclave:
+		if e, ok := s.db.Enclaves[op.Name]; ok && e.CreatedAt.Equal(op.At) {
+			delete(s.db.Enclaves, op.Name)
+			return s.saveDB()
+		}
+	case opCreateKey:
+		id := op.Enclave + "/" + op.Name
+		versions := s.db.Keys[id]
+		if n := len(versions); n > 0 && versions[n-1].CreatedAt.Equal(op.At) {
+			if n == 1 {
+				delete(s.db.Keys, id)
+			} else {
+				s.db.Keys[id] = versions[:n-1]
+			}
+			return s.saveDB()
+		}
 	}
 	return nil
 }

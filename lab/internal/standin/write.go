@@ -87,7 +87,24 @@ func (w *writer) everywhere(ctx context.Context, op writeOp) error {
 	if err := w.store.apply(ctx, op, w.logf); err != nil {
 		return err
 	}
-	return applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
+	err := applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
+		return w.call(ctx, id, pathApply, op)
+	})
+	if err != nil && undoable(op.Kind) {
+		w.takeBack(ctx, op)
+	}
+	return err
+}
+
+// takeBack undoes a create that some peer missed, here and on every peer
+// that answers: the client is told the write failed, so nothing of it may
+// stay (a retry then creates it afresh, on every node).
+func (w *writer) takeBack(ctx context.Context, op writeOp) {
+	op.Undo = true
+	if err := w.store.apply(ctx, op, w.logf); err != nil {
+		w.logf("cluster write: undo %s %s: %v", op.Kind, op.Name, err)
+	}
+	_ = applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
 		return w.call(ctx, id, pathApply, op)
 	})
 }
@@ -151,7 +168,10 @@ func (w *writer) handleSubmit(rw http.ResponseWriter, r *http.Request) {
 
 // handleApply applies a write the leader replicates.
 func (w *writer) handleApply(rw http.ResponseWriter, r *http.Request) {
-	w.serveWrite(rw, r, func(op writeOp) error { return w.store.apply(r.Context(), op, w.logf) })
+	w.serveWrite(rw, r, func(op writeOp) error {
+		op.Replicated = true
+		return w.store.apply(r.Context(), op, w.logf)
+	})
 }
 
 func (w *writer) serveWrite(rw http.ResponseWriter, r *http.Request, do func(writeOp) error) {
