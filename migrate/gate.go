@@ -151,6 +151,7 @@ func (r *runner) probe(ctx context.Context, t *Target, want Want) (systemd.UnitS
 		if err := t.API.Ready(ctx); err != nil {
 			return u, fail("ready", err)
 		}
+		r.markReady(t.Name)
 	}
 	if !want.Steady {
 		if err := r.settle(ctx, t, u); err != nil {

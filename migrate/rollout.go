@@ -66,9 +66,14 @@ type Summary struct {
 	Duration float64       `json:"duration_s"`
 	Order    []string      `json:"order,omitempty"`
 	Nodes    []NodeSummary `json:"nodes,omitempty"`
-	// Downtime is the outage of a `--stage2 together` restart.
-	Downtime    float64  `json:"downtime_s,omitempty"`
-	BackupsKept []string `json:"backups_kept,omitempty"`
+	// Downtime is the outage of a `--stage2 together` restart: from the
+	// restarts until the first node served again (ready: a quorum with a
+	// leader), which is what clients see for reads.
+	Downtime float64 `json:"downtime_s,omitempty"`
+	// WriteDowntime lasts until the last node was ready again: writes need
+	// every node up.
+	WriteDowntime float64  `json:"write_downtime_s,omitempty"`
+	BackupsKept   []string `json:"backups_kept,omitempty"`
 	// LocalEntry says what became of the local HSM's sealed root key
 	// entries: removed, already removed, or kept and why.
 	LocalEntry string `json:"local_entry,omitempty"`
@@ -96,6 +101,9 @@ type runner struct {
 	watch map[string]systemd.UnitState
 	// hsms tells each node's local and Vault HSMs apart (hsms.go).
 	hsms map[string]*HSMNames
+	// readyAt, while a together restart is measured, is when each node
+	// first answered ready (before its settle period).
+	readyAt map[string]time.Time
 }
 
 func newRunner(targets []*Target, opts Options) *runner {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // splitAdvice explains a canary that unsealed but could not rejoin: its peers
@@ -134,17 +135,17 @@ func (r *runner) stage2Together(ctx context.Context, pending []NodePlan) error {
 		written = append(written, np.Name)
 		r.emit(Event{Phase: PhaseStage2, Node: s.t.Name, Step: "write", Result: ResultOK, Message: e.path})
 	}
-	down := r.opts.Now()
+	down := r.measureReady()
 	if err := r.forAll(ctx, written, func(t *Target) error { return r.restartAndGate(ctx, PhaseStage2, t, steps[t.Name].want) }); err != nil {
 		return r.restore(ctx, written, PhaseStage2, err, togetherExplain, false)
 	}
-	r.sum.Downtime = r.opts.Now().Sub(down).Seconds()
+	r.sum.Downtime, r.sum.WriteDowntime = r.outage(down)
 	for _, name := range written {
 		r.reached(steps[name])
 		r.nodeSummary(name).Stage2 = "changed"
 	}
 	r.emit(Event{Phase: PhaseStage2, Step: "together", Result: ResultOK, Duration: r.sum.Downtime,
-		Message: fmt.Sprintf("all %d nodes restarted together; the cluster was unavailable for %.1fs", len(written), r.sum.Downtime)})
+		Message: fmt.Sprintf("all %d nodes restarted together; the cluster served no request for %.1fs and refused writes for %.1fs", len(written), r.sum.Downtime, r.sum.WriteDowntime)})
 	return r.checkWatch(ctx, PhaseStage2, "")
 }
 
@@ -165,4 +166,52 @@ func (r *runner) forAll(ctx context.Context, names []string, fn func(*Target) er
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// measureReady starts recording when each node first answers ready and
+// returns the start of the outage.
+func (r *runner) measureReady() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.readyAt = map[string]time.Time{}
+	return r.opts.Now()
+}
+
+// markReady records the first ready answer of a node while measured.
+func (r *runner) markReady(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, seen := r.readyAt[name]; r.readyAt != nil && !seen {
+		r.readyAt[name] = r.opts.Now()
+	}
+}
+
+// outage ends the measurement: seconds from down until the first node was
+// ready (reads served again) and until the last one was (writes).
+func (r *runner) outage(down time.Time) (read, write float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	first, last := r.opts.Now(), down
+	for _, at := range r.readyAt {
+		first, last = minTime(first, at), maxTime(last, at)
+	}
+	if len(r.readyAt) == 0 {
+		last = r.opts.Now()
+	}
+	r.readyAt = nil
+	return first.Sub(down).Seconds(), last.Sub(down).Seconds()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

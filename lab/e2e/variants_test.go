@@ -100,3 +100,46 @@ func TestMigrateDerivedAdminIdentity(t *testing.T) {
 	must(t, l.kmsctl(t, nil, enable(l, l.inventory())...), "enable-vault")
 	l.assertOnVault(t)
 }
+
+// A Vault block that cannot work (a wrong secret id, a transit key the
+// policy does not cover), let through with --skip-vault-check so that the
+// node itself meets it: under unseal-any the first node starts on its local
+// key alone and the missing sealed entry gives it away, under unseal-all it
+// does not start. Either way the run halts in stage 1 with that node
+// restored, stage 2 never starts, and the message says why.
+func TestMigrateBrokenVaultBlockHaltsInStage1UnderEveryUnseal(t *testing.T) {
+	l := needLab(t)
+	wrongSecret := randomUUID(t)
+	for _, unseal := range []string{"any", "all"} {
+		for _, tc := range []struct {
+			name string
+			edit func(m map[string]any)
+		}{
+			{"wrong secret id", func(m map[string]any) {
+				section(m, "vault", "approle")["secret_file"] = writeTemp(t, "secret-id", []byte(wrongSecret+"\n"))
+			}},
+			{"wrong transit key", func(m map[string]any) { section(m, "vault", "transit")["key"] = "no-such-key" }},
+		} {
+			t.Run("unseal-"+unseal+"/"+tc.name, func(t *testing.T) {
+				l.useVariant(t, variant{"product", unseal})
+				first := l.firstFollower(t)
+				orig := l.file(t, first, "/etc/minkms/config.yaml")
+				inv := l.variant(t, "inventory.yaml", tc.edit)
+				r := l.kmsctl(t, nil, enable(l, inv, "--skip-vault-check", "--settle", "2s")...)
+				if r.code != 5 || !strings.Contains(r.stderr, "halted in stage1 at node "+first) || !strings.Contains(r.stderr, "restored") {
+					t.Fatalf("want exit 5, %s restored in stage 1: %s", first, r)
+				}
+				if unseal == "any" && !strings.Contains(r.stderr, first+" started on hsm:minio:soft only: its Vault HSM has no sealed root key entry") {
+					t.Fatalf("under unseal-any the message must name the missing sealed entry: %s", r)
+				}
+				if strings.Contains(r.stderr, wrongSecret) {
+					t.Fatal("the secret id is in the message")
+				}
+				if got := l.file(t, first, "/etc/minkms/config.yaml"); got != orig {
+					t.Fatalf("%s config not restored:\n%s", first, got)
+				}
+				l.assertKeysKept(t)
+			})
+		}
+	}
+}

@@ -70,6 +70,10 @@ type NodeCheck struct {
 	MissingKeys   []string `json:"missing_keys,omitempty"`
 	Decrypted     int      `json:"decrypted"`
 	FailedDecrypt int      `json:"failed_decrypt"`
+	// LostBefore counts, of the above, the keys and ciphertexts that
+	// existed before the run (pre-N keys): the data at rest the HSM change
+	// must never touch.
+	LostBefore int `json:"lost_before"`
 	// Errors are the first few failures, with the key's name.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -81,6 +85,23 @@ func (c *Check) Lost() int {
 		n += len(nc.MissingKeys) + nc.FailedDecrypt
 	}
 	return n
+}
+
+// LostBefore counts what existed before the run and is lost, summed over nodes.
+func (c *Check) LostBefore() int {
+	n := 0
+	for _, nc := range c.Nodes {
+		n += nc.LostBefore
+	}
+	return n
+}
+
+// preRun is 1 for a key created before the run (named pre-N), else 0.
+func preRun(key string) int {
+	if strings.HasPrefix(key, "pre-") {
+		return 1
+	}
+	return 0
 }
 
 // Problems lists what the check found, one line per node, for a test's message.
@@ -140,6 +161,7 @@ func (l *Load) checkNode(ctx context.Context, kc *kms.Client, keys []string, ite
 	for _, k := range keys {
 		if err == nil && !have[k] {
 			nc.MissingKeys = append(nc.MissingKeys, k)
+			nc.LostBefore += preRun(k)
 		}
 	}
 	nc.Keys = len(keys) - len(nc.MissingKeys)
@@ -152,6 +174,7 @@ func (l *Load) checkNode(ctx context.Context, kc *kms.Client, keys []string, ite
 		}
 		if err != nil {
 			nc.FailedDecrypt++
+			nc.LostBefore += preRun(it.Key)
 			if len(nc.Errors) < 5 {
 				nc.Errors = append(nc.Errors, it.Key+": "+errText(err))
 			}
