@@ -33,7 +33,7 @@ func confirmChange(yes bool, ask func(string) (bool, error), hint, question stri
 		return nil
 	}
 	if ask == nil {
-		return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes" + hint))
+		return errNoTerminal(hint)
 	}
 	if err := show(); err != nil {
 		return &ExitError{Code: ExitPreflightFailed, Err: err}
@@ -46,4 +46,10 @@ func confirmChange(yes bool, ask func(string) (bool, error), hint, question stri
 		return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}
 	}
 	return nil
+}
+
+// errNoTerminal is the one refusal of a change that nobody can confirm: no
+// terminal and no --yes. Commands check it before their first connection.
+func errNoTerminal(hint string) error {
+	return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes" + hint))
 }

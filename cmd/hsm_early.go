@@ -26,7 +26,7 @@ func (o *HSMEnableVaultOptions) refuseEarly() (migrate.Desired, *migrate.Plan, e
 		return migrate.Desired{}, nil, usageError(errors.New("--limit: enable-vault always works on every node of the inventory: the nodes of one cluster share one root key, so all of them must switch HSM (use a separate inventory per cluster)"))
 	}
 	if !o.DryRun && !o.Yes && o.Confirm == nil {
-		return migrate.Desired{}, nil, usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes (after reviewing --dry-run)"))
+		return migrate.Desired{}, nil, errNoTerminal(" (after reviewing --dry-run)")
 	}
 	saved, err := loadPlan(o.PlanIn)
 	if err != nil {

@@ -68,7 +68,7 @@ func runHSMPurgeLocal(ctx context.Context, o *HSMPurgeLocalOptions) error {
 		return err
 	}
 	if !o.Yes && o.Confirm == nil { // refuse before connecting to any node
-		return confirmChange(false, nil, "", "", nil)
+		return errNoTerminal("")
 	}
 	sess, err := openSession(ctx, o.nodeDeps)
 	if err != nil {

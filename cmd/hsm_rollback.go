@@ -75,7 +75,7 @@ func runHSMRollback(ctx context.Context, o *HSMRollbackOptions) error {
 	}
 	if !o.Yes {
 		if o.Confirm == nil {
-			return usageError(errors.New("refusing to change the cluster without a terminal to confirm on: pass --yes"))
+			return errNoTerminal("")
 		}
 		if ok, err := o.Confirm("Roll back run " + o.Run + " on every node?"); err != nil || !ok {
 			return &ExitError{Code: ExitFailed, Err: errors.New("not confirmed: nothing was changed")}

@@ -128,7 +128,7 @@ func runHSMRotate(ctx context.Context, o *HSMRotateOptions) error {
 		return err
 	}
 	if !o.DryRun && !o.Yes && o.Confirm == nil { // refuse before connecting to any node
-		return confirmChange(false, nil, " (after reviewing --dry-run)", "", nil)
+		return errNoTerminal(" (after reviewing --dry-run)")
 	}
 	login, err := o.adminLogin()
 	if err != nil {

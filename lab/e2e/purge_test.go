@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -72,13 +71,7 @@ func (l *lab) useRecreate(t *testing.T, recreate string) {
 		t.Skipf("this lab cannot play restart-recreates-removed %s: %s", recreate, r)
 	}
 	t.Cleanup(func() { l.labCmd(t, "heal", "all") })
-	var wg sync.WaitGroup
-	for _, n := range l.nodes {
-		wg.Add(1)
-		go func() { defer wg.Done(); l.restartUnit(t, n) }()
-	}
-	wg.Wait()
-	l.waitHealthy(t, 90*time.Second)
+	l.restartAll(t)
 }
 
 // assertPurged: no node lists a local HSM in hsm or hsm_active, and status

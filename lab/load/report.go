@@ -98,7 +98,7 @@ func (c *Check) LostBefore() int {
 
 // preRun is 1 for a key created before the run (named pre-N), else 0.
 func preRun(key string) int {
-	if strings.HasPrefix(key, "pre-") {
+	if strings.HasPrefix(key, preRunPrefix) {
 		return 1
 	}
 	return 0

@@ -149,7 +149,7 @@ func (l *Load) setup(ctx context.Context) error {
 		return fmt.Errorf("load: create enclave %s: %w", l.enclave, err)
 	}
 	for i := 0; i < l.cfg.PreKeys; i++ {
-		name := fmt.Sprintf("pre-%d", i)
+		name := fmt.Sprintf("%s%d", preRunPrefix, i)
 		if err := l.createKey(sctx, name, false); err != nil {
 			return fmt.Errorf("load: create key %s: %w", name, err)
 		}
@@ -384,3 +384,7 @@ func (l *Load) Stop(ctx context.Context) *Report {
 	l.report.Check = l.Check(ctx)
 	return l.report
 }
+
+// preRunPrefix names the keys created before the run (pre-0, pre-1, ...):
+// the data at rest the check tells apart from keys created during it.
+const preRunPrefix = "pre-"
