@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,34 +48,44 @@ func backupName(p string) string {
 	return strings.ReplaceAll(strings.TrimPrefix(p, "/"), "/", "_")
 }
 
-// Backup saves data (the current content of p) as root-only 0600 and
-// records it in the run's manifest on that node. A file already backed up in
-// this run keeps its first copy: that is the original. names (may be nil)
-// are the node's HSM names, recorded in the manifest.
-func Backup(ctx context.Context, n remote.Node, base, run, p string, data []byte, info remote.FileInfo, holdsKey bool, now time.Time, names *HSMNames) (BackupEntry, error) {
+// backupOps returns the batch operations that save the step's files not
+// yet backed up in this run (root-only 0600, the first copy of a file is
+// never overwritten: that is the original) and record them in the run's
+// manifest on the node, with the manifest as it will be and each file's
+// entry. m is the manifest as it is; names (may be nil) are the node's
+// HSM names, recorded with the new entries. No operation when every file
+// has its copy already.
+func backupOps(m Manifest, base, run, node string, edits []fileEdit, now time.Time, names *HSMNames) ([]remote.FileOp, Manifest, []BackupEntry) {
 	dir := RunBackupDir(base, run)
-	m, err := ReadManifest(ctx, n, base, run)
-	if err != nil {
-		return BackupEntry{}, err
-	}
-	for _, e := range m.Entries {
-		if e.Path == p {
-			return e, nil
+	next := m
+	next.Entries = slices.Clone(m.Entries)
+	var ops []remote.FileOp
+	entries := make([]BackupEntry, len(edits))
+	for i, e := range edits {
+		if j := slices.IndexFunc(next.Entries, func(b BackupEntry) bool { return b.Path == e.path }); j >= 0 {
+			entries[i] = next.Entries[j]
+			continue
 		}
+		b := BackupEntry{Path: e.path, Backup: path.Join(dir, backupName(e.path)), Digest: Digest(e.old), Info: e.info, HoldsHSMKey: e.holdsKey, Saved: now.UTC()}
+		entries[i] = b
+		next.Entries = append(next.Entries, b)
+		ops = append(ops, remote.FileOp{Kind: remote.OpCreate, Path: b.Backup, Data: e.old, Opts: remote.WriteOptions{Mode: 0o600}})
 	}
-	if err := mkdirPrivate(ctx, n, dir); err != nil {
-		return BackupEntry{}, err
+	if len(ops) == 0 {
+		return nil, m, entries
 	}
-	e := BackupEntry{Path: p, Backup: path.Join(dir, backupName(p)), Digest: Digest(data), Info: info, HoldsHSMKey: holdsKey, Saved: now.UTC()}
-	if err := n.WriteFileAtomic(ctx, e.Backup, data, remote.WriteOptions{Mode: 0o600}); err != nil {
-		return BackupEntry{}, fmt.Errorf("node %s: back up %s: %w", n.Name(), p, err)
-	}
-	m.Run, m.Node = run, n.Name()
-	m.Entries = append(m.Entries, e)
+	next.Run, next.Node = run, node
 	if names != nil {
-		m.HSMs = names
+		next.HSMs = names
 	}
-	return e, writeManifest(ctx, n, dir, m)
+	ops = append([]remote.FileOp{{Kind: remote.OpMkdirPrivate, Path: dir}}, ops...)
+	return append(ops, manifestOp(dir, next)), next, entries
+}
+
+// manifestOp writes the manifest into the run's backup directory.
+func manifestOp(dir string, m Manifest) remote.FileOp {
+	b, _ := json.MarshalIndent(m, "", "  ")
+	return remote.FileOp{Kind: remote.OpWrite, Path: path.Join(dir, "manifest.json"), Data: append(b, '\n'), Opts: remote.WriteOptions{Mode: 0o600}}
 }
 
 // ReadManifest returns the run's manifest on a node (empty if none yet).
@@ -94,8 +105,8 @@ func ReadManifest(ctx context.Context, n remote.Node, base, run string) (Manifes
 }
 
 func writeManifest(ctx context.Context, n remote.Node, dir string, m Manifest) error {
-	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := n.WriteFileAtomic(ctx, path.Join(dir, "manifest.json"), append(b, '\n'), remote.WriteOptions{Mode: 0o600}); err != nil {
+	op := manifestOp(dir, m)
+	if err := n.WriteFileAtomic(ctx, op.Path, op.Data, op.Opts); err != nil {
 		return fmt.Errorf("node %s: write backup manifest: %w", n.Name(), err)
 	}
 	return nil
@@ -126,17 +137,6 @@ func DeleteKeyBackups(ctx context.Context, n remote.Node, base, run string) (int
 		return 0, nil
 	}
 	return removed, writeManifest(ctx, n, RunBackupDir(base, run), m)
-}
-
-func mkdirPrivate(ctx context.Context, n remote.Node, dir string) error {
-	res, err := n.Run(ctx, remote.Command{Args: []string{"install", "-d", "-m", "0700", "-o", "root", "-g", "root", "--", path.Dir(dir), dir}, Sudo: true})
-	if err == nil && res.ExitCode != 0 {
-		err = fmt.Errorf("exit %d: %s", res.ExitCode, res.StderrLine())
-	}
-	if err != nil {
-		return fmt.Errorf("node %s: create backup directory %s: %w", n.Name(), dir, err)
-	}
-	return nil
 }
 
 // ListRuns returns the run ids that have a backup directory on the node.
@@ -180,9 +180,9 @@ func RecordPurge(ctx context.Context, n remote.Node, base, run string, hsms []st
 		return err
 	}
 	dir := RunBackupDir(base, run)
-	if err := mkdirPrivate(ctx, n, dir); err != nil {
-		return err
-	}
 	m.Purged = union(m.Purged, hsms)
-	return writeManifest(ctx, n, dir, m)
+	if err := remote.ApplyFiles(ctx, n, []remote.FileOp{{Kind: remote.OpMkdirPrivate, Path: dir}, manifestOp(dir, m)}); err != nil {
+		return fmt.Errorf("record the purge: %w", err)
+	}
+	return nil
 }

@@ -184,7 +184,7 @@ func TestWatchCatchesLateCrashBeforeStage2(t *testing.T) {
 
 // A refused write changed nothing: no restore, a one-line cause.
 func TestFailedWriteChangesNothing(t *testing.T) {
-	for _, msg := range []string{"cat: write error: No space left on device", "kmsctl-write: /etc/minkms/config.yaml is a symbolic link; refusing to replace it"} {
+	for _, msg := range []string{"cat: write error: No space left on device", "kmsctl-files: /etc/minkms/config.yaml is a symbolic link; refusing to replace it"} {
 		s := newSim(3)
 		s.nodes[2].writeErr = map[string]string{"/etc/minkms/config.yaml": msg}
 		opts, _ := testOpts("run-e")

@@ -122,6 +122,7 @@ func (r *runner) deleteAllKeyBackups(ctx context.Context, t *Target) (int, error
 	var errs []error
 	for _, run := range runs {
 		n, err := DeleteKeyBackups(ctx, t.Node, t.BackupDir, run)
+		r.forgetManifest(t.Name)
 		total += n
 		errs = append(errs, err)
 	}

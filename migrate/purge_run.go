@@ -284,6 +284,7 @@ func (r *runner) recordPurge(ctx context.Context, set []string) {
 		if err := RecordPurge(ctx, t.Node, t.BackupDir, r.opts.Run, set); err != nil {
 			r.emit(Event{Phase: PhasePurge, Node: t.Name, Result: ResultWarn, Error: err.Error()})
 		}
+		r.forgetManifest(t.Name)
 	}
 }
 

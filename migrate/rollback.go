@@ -123,7 +123,7 @@ func (r *runner) restoredFiles(ctx context.Context, t *Target, m Manifest) (cfg,
 // as a rollout's puts back the state it was in before the rollback.
 func (r *runner) rollbackNode(ctx context.Context, t *Target, m Manifest) error {
 	ns := r.nodeSummary(t.Name)
-	s := nodeStep{t: t, phase: PhaseRollback, label: StateOriginal, want: Want{ClusterSize: len(r.targets)}, explain: rollbackExplain}
+	s := nodeStep{t: t, phase: PhaseRollback, label: StateOriginal, want: Want{ClusterSize: len(r.targets)}, explain: rollbackExplain, noBackup: true}
 	var before []fileState
 	for _, e := range m.Entries {
 		data, _, err := t.Node.ReadFile(ctx, e.Backup)
@@ -149,7 +149,7 @@ func (r *runner) rollbackNode(ctx context.Context, t *Target, m Manifest) error 
 		return nil
 	}
 	r.startHistory(t.Name, StateBefore, before, Want{ClusterSize: len(r.targets)})
-	if err := r.write(ctx, s); err != nil {
+	if err := r.writeStep(context.WithoutCancel(ctx), s); err != nil {
 		ns.Stage1 = stepResult(t.Name, err)
 		return err
 	}

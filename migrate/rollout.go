@@ -104,6 +104,9 @@ type runner struct {
 	// readyAt, while a together restart is measured, is when each node
 	// first answered ready (before its settle period).
 	readyAt map[string]time.Time
+	// manifests is each node's backup manifest of this run as kmsctl last
+	// wrote or read it (step.go), so a step's file work is one batch.
+	manifests map[string]Manifest
 }
 
 func newRunner(targets []*Target, opts Options) *runner {
@@ -120,7 +123,7 @@ func newRunner(targets []*Target, opts Options) *runner {
 		opts.Events = &Recorder{}
 	}
 	r := &runner{opts: opts, targets: targets, byName: map[string]*Target{}, facts: map[string]Facts{},
-		history: map[string][]nodeState{}, watch: map[string]systemd.UnitState{}, hsms: map[string]*HSMNames{}}
+		history: map[string][]nodeState{}, watch: map[string]systemd.UnitState{}, hsms: map[string]*HSMNames{}, manifests: map[string]Manifest{}}
 	for _, t := range targets {
 		r.byName[t.Name] = t
 	}

@@ -114,26 +114,28 @@ func (r *runner) stage2Together(ctx context.Context, pending []NodePlan) error {
 	}
 	ctx = context.WithoutCancel(ctx)
 	steps := make(map[string]nodeStep, len(pending))
+	files := make(map[string]stepFiles, len(pending))
 	for _, np := range pending {
 		s := r.stage2Step(np)
-		if err := r.prepare(ctx, s); err != nil {
-			return err
+		f, err := r.stepFiles(ctx, s)
+		if err == nil {
+			_, err = r.applyStepFiles(ctx, s, f, 0, f.prepared)
 		}
-		steps[np.Name] = s
+		if err != nil {
+			return r.unchanged(s, err)
+		}
+		steps[np.Name], files[np.Name] = s, f
 	}
 	var written []string
 	for _, np := range pending {
-		s := steps[np.Name]
-		e := s.edits[0]
-		if err := s.t.Node.WriteFileAtomic(ctx, e.path, e.new, newFileOpts(e)); err != nil {
-			cause := writeCause(s.t.Name, e.path, err)
-			if len(written) == 0 && stillHolds(ctx, s.t, e.path, e.old) {
+		s, f := steps[np.Name], files[np.Name]
+		if changed, cause := r.applyStepFiles(ctx, s, f, f.prepared, len(f.ops)); cause != nil {
+			if len(written) == 0 && !changed {
 				return r.unchanged(s, cause)
 			}
 			return r.restore(ctx, append(written, np.Name), PhaseStage2, cause, togetherExplain, false)
 		}
 		written = append(written, np.Name)
-		r.emit(Event{Phase: PhaseStage2, Node: s.t.Name, Step: "write", Result: ResultOK, Message: e.path})
 	}
 	down := r.measureReady()
 	if err := r.forAll(ctx, written, func(t *Target) error { return r.restartAndGate(ctx, PhaseStage2, t, steps[t.Name].want) }); err != nil {
