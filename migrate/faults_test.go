@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
 // variants are the product behaviours the sim plays; kmsctl must be right
@@ -32,7 +34,7 @@ func newVariantSim(n int, names simNames, all bool) *sim {
 }
 
 func hasKey(n *simNode) bool {
-	return bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY"))
+	return bytes.Contains(n.data("/etc/default/minkms"), []byte("MINIO_KMS_HSM_KEY"))
 }
 
 func TestApplyEveryVariantMigrates(t *testing.T) {
@@ -95,7 +97,7 @@ func TestApplyBrokenVaultBlockHaltsInStage1UnderEveryVariant(t *testing.T) {
 						t.Fatalf("%s lost its local key: stage 2 started", n.name)
 					}
 				}
-				if string(s.nodes[2].files["/etc/minkms/config.yaml"]) != simConfig || !s.nodes[2].running {
+				if string(s.nodes[2].data("/etc/minkms/config.yaml")) != simConfig || !s.nodes[2].running {
 					t.Fatal("kms-3 not restored and running")
 				}
 			})
@@ -186,7 +188,10 @@ func TestWatchCatchesLateCrashBeforeStage2(t *testing.T) {
 func TestFailedWriteChangesNothing(t *testing.T) {
 	for _, msg := range []string{"cat: write error: No space left on device", "kmsctl-files: /etc/minkms/config.yaml is a symbolic link; refusing to replace it"} {
 		s := newSim(3)
-		s.nodes[2].writeErr = map[string]string{"/etc/minkms/config.yaml": msg}
+		// the write fails after the preflight passed (the disk filled, the
+		// file was swapped for a link), as the real transport reports it
+		s.nodes[2].node.Fail(remotetest.Fault{Op: remotetest.OpWriteFileAtomic, Match: "/etc/minkms/config.yaml",
+			Err: errors.New("write /etc/minkms/config.yaml: exit status 1: " + msg)})
 		opts, _ := testOpts("run-e")
 		_, err := Apply(context.Background(), s.targets(), opts)
 		var he *HaltError
@@ -211,7 +216,7 @@ func TestFailedWriteChangesNothing(t *testing.T) {
 func TestDeadRunLockTakenOver(t *testing.T) {
 	s := newSim(3)
 	dead, _ := json.Marshal(LockInfo{Run: "dead", Operator: "ops-host", PID: 4242, Refreshed: time.Now()})
-	s.nodes[1].files[LockPath("minkms")] = dead
+	s.nodes[1].setData(LockPath("minkms"), dead)
 	opts, _ := testOpts("run-d")
 	opts.Lock = LockInfo{Operator: "ops-host", PID: 1}
 	opts.LockOwnerDead = func(o LockInfo) bool { return o.Operator == "ops-host" && o.PID == 4242 }
@@ -228,7 +233,7 @@ func TestDeadRunLockTakenOver(t *testing.T) {
 		t.Error("the take-over of a dead run's lock is not reported")
 	}
 	opts.LockOwnerDead = func(LockInfo) bool { return false }
-	s.nodes[1].files[LockPath("minkms")] = dead
+	s.nodes[1].setData(LockPath("minkms"), dead)
 	var le *LockError
 	if _, err := Apply(context.Background(), s.targets(), opts); !errors.As(err, &le) || le.Stale {
 		t.Fatalf("a live run's fresh lock must hold: %v", err)
@@ -271,7 +276,7 @@ func TestRollbackKeepsItsLockPastStaleAge(t *testing.T) {
 		}
 		clock.advance(0) // the ticker has taken the last refresh when this returns
 		for _, n := range s.nodes {
-			info, err := ReadLock(context.Background(), n, LockPath("minkms"))
+			info, err := ReadLock(context.Background(), n.node, LockPath("minkms"))
 			switch {
 			case err != nil:
 				checked = err
@@ -282,7 +287,7 @@ func TestRollbackKeepsItsLockPastStaleAge(t *testing.T) {
 			}
 		}
 		other := LockInfo{Run: "other"}
-		if _, err := AcquireLock(context.Background(), s.nodes[1], LockPath("minkms"), other, true, clock.Now(), nil); err == nil {
+		if _, err := AcquireLock(context.Background(), s.nodes[1].node, LockPath("minkms"), other, true, clock.Now(), nil); err == nil {
 			checked = errors.New("another run took the lock with --force-unlock")
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
 // Every problem that would make a later write fail is found before any
@@ -15,16 +17,20 @@ func TestPreflightFindsFileProblemsBeforeAnyChange(t *testing.T) {
 		fault func(n *simNode)
 		want  string
 	}{
-		{"symlinked config", func(n *simNode) { n.links = map[string]string{"/etc/minkms/config.yaml": "/srv/minkms.yaml"} }, "/etc/minkms/config.yaml is a symbolic link (to /srv/minkms.yaml)"},
-		{"full file system", func(n *simNode) { n.free = 100 }, "/etc/minkms: no space left on device (needs"},
-		{"read-only /etc", func(n *simNode) { n.readOnly = true }, "/etc/minkms: read-only file system"},
+		{"symlinked config", func(n *simNode) {
+			cfg, _ := n.node.File("/etc/minkms/config.yaml")
+			n.node.SetFile("/srv/minkms.yaml", cfg)
+			n.node.SetLink("/etc/minkms/config.yaml", "/srv/minkms.yaml")
+		}, "/etc/minkms/config.yaml is a symbolic link (to /srv/minkms.yaml)"},
+		{"full file system", func(n *simNode) { n.node.Mount("/", remotetest.Mount{Free: 100}) }, "/etc/minkms: no space left on device (needs"},
+		{"read-only /etc", func(n *simNode) { n.node.Mount("/etc", remotetest.Mount{ReadOnly: true, Free: remotetest.DefaultFree}) }, "/etc/minkms: read-only file system"},
 		{"key in a drop-in", func(n *simNode) {
 			n.unitEnv = []string{EnvKey + "=hsm:aes256:BBBB"}
 			n.dropIn = "/etc/systemd/system/minkms.service.d/key.conf"
 		}, "/etc/systemd/system/minkms.service.d/key.conf:2: an Environment= line sets MINIO_KMS_HSM_KEY"},
 		{"key in a second env file", func(n *simNode) {
 			n.envFiles = []string{"/etc/default/minkms", "/etc/default/minkms-extra"}
-			n.files["/etc/default/minkms-extra"] = []byte("# extra\nMINIO_KMS_HSM_KEY=hsm:aes256:CCCC\n")
+			n.setData("/etc/default/minkms-extra", []byte("# extra\nMINIO_KMS_HSM_KEY=hsm:aes256:CCCC\n"))
 		}, "/etc/default/minkms-extra:2: a second EnvironmentFile of minkms sets MINIO_KMS_HSM_KEY"},
 		{"unit runs another config", func(n *simNode) { n.argv = "/usr/local/bin/minkms server --config /srv/kms.yaml" }, "the inventory's config /etc/minkms/config.yaml is not the daemon's: minkms runs with --config /srv/kms.yaml"},
 	}
@@ -57,15 +63,15 @@ func TestPreflightFollowsTheUnitWhenTheInventoryIsSilent(t *testing.T) {
 	s := newSim(3)
 	for _, n := range s.nodes {
 		n.argv = "/usr/local/bin/minkms server --config /srv/kms.yaml"
-		n.files["/srv/kms.yaml"] = n.files["/etc/minkms/config.yaml"]
-		n.infos["/srv/kms.yaml"] = n.infos["/etc/minkms/config.yaml"]
+		cfg, _ := n.node.File("/etc/minkms/config.yaml")
+		n.node.SetFile("/srv/kms.yaml", cfg)
 	}
 	opts, _ := testOpts("run-u")
 	if _, err := Apply(context.Background(), s.targets(), opts); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	for _, n := range s.nodes {
-		if !strings.Contains(string(n.files["/srv/kms.yaml"]), "vault:") || strings.Contains(string(n.files["/etc/minkms/config.yaml"]), "vault:") {
+		if !strings.Contains(string(n.data("/srv/kms.yaml")), "vault:") || strings.Contains(string(n.data("/etc/minkms/config.yaml")), "vault:") {
 			t.Fatalf("%s: the unit's config was not the one edited", n.name)
 		}
 	}
@@ -76,7 +82,7 @@ func TestKeyLeftInProcessFailsTheRun(t *testing.T) {
 	s := newSim(3)
 	opts, _ := testOpts("run-env")
 	s.nodes[2].onRestart = func() {
-		if !bytesHasKey(s.nodes[2].files["/etc/default/minkms"]) { // stage 2 done on kms-3
+		if !bytesHasKey(s.nodes[2].data("/etc/default/minkms")) { // stage 2 done on kms-3
 			s.nodes[2].keyInProc = true
 		}
 	}
@@ -96,7 +102,7 @@ func bytesHasKey(b []byte) bool { return strings.Contains(string(b), EnvKey+"=")
 // key: refused before any change with the exact lines to add.
 func TestNoAdminIdentityRefused(t *testing.T) {
 	s := newSim(3)
-	s.nodes[1].files["/etc/minkms/config.yaml"] = []byte("version: v1\n")
+	s.nodes[1].setData("/etc/minkms/config.yaml", []byte("version: v1\n"))
 	opts, _ := testOpts("run-a")
 	opts.APIIdentity = "h1:operator"
 	_, err := Apply(context.Background(), s.targets(), opts)
@@ -115,16 +121,16 @@ func TestNoAdminIdentityRefused(t *testing.T) {
 	}
 	// Pinned: the plan adds admin.identity and the run completes.
 	s2 := newSim(3)
-	s2.nodes[1].files["/etc/minkms/config.yaml"] = []byte("version: v1\n")
+	s2.nodes[1].setData("/etc/minkms/config.yaml", []byte("version: v1\n"))
 	pin, _ := testOpts("run-a3")
 	pin.Desired.PinAdmin, pin.APIIdentity = "h1:operator", "h1:operator"
 	if _, err := Apply(context.Background(), s2.targets(), pin); err != nil {
 		t.Fatalf("pinned: %v", err)
 	}
-	if id, _ := AdminIdentity(s2.nodes[1].files["/etc/minkms/config.yaml"]); id != "h1:operator" || hasKey(s2.nodes[1]) {
+	if id, _ := AdminIdentity(s2.nodes[1].data("/etc/minkms/config.yaml")); id != "h1:operator" || hasKey(s2.nodes[1]) {
 		t.Fatalf("kms-2 admin.identity %q after the run", id)
 	}
-	if id, _ := AdminIdentity(s2.nodes[0].files["/etc/minkms/config.yaml"]); id != "h1:abc" {
+	if id, _ := AdminIdentity(s2.nodes[0].data("/etc/minkms/config.yaml")); id != "h1:abc" {
 		t.Fatalf("kms-1's own admin.identity was changed to %q", id)
 	}
 }

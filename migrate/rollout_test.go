@@ -11,7 +11,7 @@ import (
 
 	"github.com/kmsctl/kmsctl/migrate/configedit"
 	"github.com/kmsctl/kmsctl/migrate/systemd"
-	"github.com/kmsctl/kmsctl/remote"
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
 var fastGate = GateOptions{Settle: 0, Timeout: 30 * time.Millisecond, RestartTimeout: 20 * time.Millisecond, Poll: time.Millisecond}
@@ -61,22 +61,22 @@ func TestApplyFullMigration(t *testing.T) {
 		t.Fatalf("restart order %v, want %v", got, want)
 	}
 	for _, n := range s.nodes {
-		if bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY")) {
+		if bytes.Contains(n.data("/etc/default/minkms"), []byte("MINIO_KMS_HSM_KEY")) {
 			t.Errorf("%s: env file still holds the key", n.name)
 		}
 		if !n.entries[s.names.vault] || !n.running {
 			t.Errorf("%s: not running on Vault: %+v", n.name, n.entries)
 		}
-		for p := range n.files {
-			if strings.HasPrefix(p, DefaultBackupDir) && strings.Contains(string(n.files[p]), "hsm:aes256") {
+		for _, p := range n.node.Paths() {
+			if strings.HasPrefix(p, DefaultBackupDir) && strings.Contains(string(n.data(p)), "hsm:aes256") {
 				t.Errorf("%s: backup %s still holds the HSM key", n.name, p)
 			}
 		}
-		if _, ok := n.files[LockPath("minkms")]; ok {
+		if n.exists(LockPath("minkms")) {
 			t.Errorf("%s: lock not released", n.name)
 		}
-		if n.infos["/etc/default/minkms"].Mode != 0o600 || n.infos["/etc/minkms/config.yaml"].GID != 999 {
-			t.Errorf("%s: mode/owner not kept: %+v", n.name, n.infos)
+		if n.info("/etc/default/minkms").Mode != 0o600 || n.info("/etc/minkms/config.yaml").GID != 999 {
+			t.Errorf("%s: mode/owner not kept: %+v %+v", n.name, n.info("/etc/default/minkms"), n.info("/etc/minkms/config.yaml"))
 		}
 	}
 	for _, e := range rec.Events() {
@@ -109,11 +109,11 @@ func TestApplyFailStartHaltsAndRestores(t *testing.T) {
 		t.Fatal("kms-1 not healthy after the restore")
 	}
 	for _, n := range s.nodes[1:] {
-		if strings.Contains(string(n.files["/etc/minkms/config.yaml"]), "vault") {
+		if strings.Contains(string(n.data("/etc/minkms/config.yaml")), "vault") {
 			t.Errorf("%s was touched after the failing node", n.name)
 		}
 	}
-	if string(s.nodes[0].files["/etc/minkms/config.yaml"]) != simConfig {
+	if string(s.nodes[0].data("/etc/minkms/config.yaml")) != simConfig {
 		t.Errorf("kms-1 config not restored")
 	}
 	s.nodes[0].failStart = false
@@ -137,10 +137,10 @@ func TestApplyVaultDownHaltsWithRestoredNode(t *testing.T) {
 	if !errors.As(err, &ge) || ge.Probe != "cluster" {
 		t.Fatalf("want a cluster gate error, got %v", err)
 	}
-	if string(s.nodes[2].files["/etc/minkms/config.yaml"]) != simConfig || !s.nodes[2].running {
+	if string(s.nodes[2].data("/etc/minkms/config.yaml")) != simConfig || !s.nodes[2].running {
 		t.Fatal("kms-3 not restored and running")
 	}
-	if strings.Contains(string(s.nodes[1].files["/etc/minkms/config.yaml"]), "vault") {
+	if strings.Contains(string(s.nodes[1].data("/etc/minkms/config.yaml")), "vault") {
 		t.Fatal("kms-2 was touched after the halt")
 	}
 	s.vault = true
@@ -171,7 +171,7 @@ func TestApplyInterruptFinishesNodeInFlight(t *testing.T) {
 			if !n.running {
 				t.Fatalf("stage %d: %s left down", stage, n.name)
 			}
-			if _, ok := n.files[LockPath("minkms")]; ok {
+			if n.exists(LockPath("minkms")) {
 				t.Fatalf("stage %d: %s lock left", stage, n.name)
 			}
 		}
@@ -181,7 +181,8 @@ func TestApplyInterruptFinishesNodeInFlight(t *testing.T) {
 			t.Fatalf("stage %d: resume: %v", stage, err)
 		}
 		for _, n := range s.nodes {
-			for p, b := range n.files {
+			for _, p := range n.node.Paths() {
+				b := n.data(p)
 				if strings.HasPrefix(p, DefaultBackupDir) && strings.Contains(string(b), "hsm:aes256") {
 					t.Fatalf("stage %d: %s keeps a key backup of the interrupted run: %s", stage, n.name, p)
 				}
@@ -193,14 +194,14 @@ func TestApplyInterruptFinishesNodeInFlight(t *testing.T) {
 func TestApplyLocks(t *testing.T) {
 	s := newSim(3)
 	fresh, _ := json.Marshal(LockInfo{Run: "other", Operator: "ops-host", PID: 7, Refreshed: time.Now()})
-	s.nodes[1].files[LockPath("minkms")] = fresh
+	s.nodes[1].setData(LockPath("minkms"), fresh)
 	opts, _ := testOpts("run-l")
 	_, err := Apply(context.Background(), s.targets(), opts)
 	var le *LockError
 	if !errors.As(err, &le) || le.Stale || le.Owner.Run != "other" {
 		t.Fatalf("err = %v", err)
 	}
-	if _, ok := s.nodes[0].files[LockPath("minkms")]; ok {
+	if s.nodes[0].exists(LockPath("minkms")) {
 		t.Fatal("lock of kms-1 not released after failing on kms-2")
 	}
 	opts.ForceUnlock = true
@@ -208,7 +209,7 @@ func TestApplyLocks(t *testing.T) {
 		t.Fatalf("a fresh lock must not be forced: %v", err)
 	}
 	stale, _ := json.Marshal(LockInfo{Run: "dead", Refreshed: time.Now().Add(-time.Hour)})
-	s.nodes[1].files[LockPath("minkms")] = stale
+	s.nodes[1].setData(LockPath("minkms"), stale)
 	opts.ForceUnlock = false
 	if _, err := Apply(context.Background(), s.targets(), opts); !errors.As(err, &le) || !le.Stale {
 		t.Fatalf("stale lock must be reported: %v", err)
@@ -229,7 +230,7 @@ func TestApplySplitRuleCanaryRestoredThenTogether(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, n := range s.nodes {
-		if !bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY")) {
+		if !bytes.Contains(n.data("/etc/default/minkms"), []byte("MINIO_KMS_HSM_KEY")) {
 			t.Fatalf("%s lost its key", n.name)
 		}
 	}
@@ -274,7 +275,7 @@ func TestApplyStalePlanRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.nodes[2].files["/etc/minkms/config.yaml"] = []byte(simConfig + "# edited by hand\n")
+	s.nodes[2].setData("/etc/minkms/config.yaml", []byte(simConfig+"# edited by hand\n"))
 	opts, _ := testOpts("run-p")
 	opts.Saved = plan
 	_, err = Apply(context.Background(), s.targets(), opts)
@@ -302,7 +303,8 @@ func mustFacts(t *testing.T, s *sim) []Facts {
 
 func TestApplyRestartHangIsBounded(t *testing.T) {
 	s := newSim(3)
-	s.nodes[0].hangStop = true
+	// a daemon that ignores SIGTERM: the restart never returns
+	s.nodes[0].node.Fail(remotetest.Fault{Op: remotetest.OpRun, Match: restartLine, Block: true})
 	opts, _ := testOpts("run-h")
 	_, err := Apply(context.Background(), s.targets(), opts)
 	if !errors.Is(err, systemd.ErrRestartTimeout) {
@@ -312,7 +314,7 @@ func TestApplyRestartHangIsBounded(t *testing.T) {
 	if !errors.As(err, &re) {
 		t.Fatalf("a hung restore needs operator action: %v", err)
 	}
-	if string(s.nodes[0].files["/etc/minkms/config.yaml"]) != simConfig {
+	if string(s.nodes[0].data("/etc/minkms/config.yaml")) != simConfig {
 		t.Fatal("the original config must be back even when the restart hangs")
 	}
 }
@@ -325,7 +327,7 @@ func TestRollbackAfterStage1(t *testing.T) {
 		t.Fatalf("Apply: %v", err)
 	}
 	for _, n := range s.nodes {
-		if !strings.Contains(string(n.files["/etc/minkms/config.yaml"]), "vault") {
+		if !strings.Contains(string(n.data("/etc/minkms/config.yaml")), "vault") {
 			t.Fatalf("%s: no Vault block after stage 1", n.name)
 		}
 	}
@@ -334,7 +336,7 @@ func TestRollbackAfterStage1(t *testing.T) {
 		t.Fatalf("Rollback: %v", err)
 	}
 	for _, n := range s.nodes {
-		if string(n.files["/etc/minkms/config.yaml"]) != simConfig || !n.running {
+		if string(n.data("/etc/minkms/config.yaml")) != simConfig || !n.running {
 			t.Fatalf("%s: not rolled back", n.name)
 		}
 	}
@@ -354,7 +356,7 @@ func TestRollbackRefusesNodeWithoutHSM(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, n := range s.nodes {
-		if !strings.Contains(string(n.files["/etc/minkms/config.yaml"]), "vault") {
+		if !strings.Contains(string(n.data("/etc/minkms/config.yaml")), "vault") {
 			t.Fatalf("%s: rollback changed a node it refused", n.name)
 		}
 	}
@@ -363,7 +365,7 @@ func TestRollbackRefusesNodeWithoutHSM(t *testing.T) {
 func TestApplyNeverWritesTheSecretWorldReadable(t *testing.T) {
 	s := newSim(3)
 	for _, n := range s.nodes {
-		n.infos["/etc/minkms/config.yaml"] = remote.FileInfo{Mode: 0o644, GID: 999}
+		n.node.SetFile("/etc/minkms/config.yaml", remotetest.File{Data: n.data("/etc/minkms/config.yaml"), Mode: 0o644, GID: 999})
 	}
 	facts := mustFacts(t, s)
 	plan, err := PlanFromFacts(facts, s.targets(), testDesired())
@@ -378,7 +380,7 @@ func TestApplyNeverWritesTheSecretWorldReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range s.nodes {
-		if info := n.infos["/etc/minkms/config.yaml"]; info.Mode != 0o640 || info.GID != 999 {
+		if info := n.info("/etc/minkms/config.yaml"); info.Mode != 0o640 || info.GID != 999 {
 			t.Errorf("%s: config written as %04o gid %d, want 0640 gid 999", n.name, info.Mode, info.GID)
 		}
 	}
@@ -414,7 +416,7 @@ func TestSplitRuleAdviceSurvivesDeadlineMidProbe(t *testing.T) {
 		shows, blocked := 0, false
 		n.onShow = func(ctx context.Context) error {
 			s.mu.Lock()
-			keyGone := !bytes.Contains(n.files["/etc/default/minkms"], []byte("MINIO_KMS_HSM_KEY"))
+			keyGone := !bytes.Contains(n.data("/etc/default/minkms"), []byte("MINIO_KMS_HSM_KEY"))
 			s.mu.Unlock()
 			if !keyGone || blocked {
 				return nil

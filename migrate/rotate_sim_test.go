@@ -313,7 +313,7 @@ func TestOpenBaoBlockMigratesAndRotates(t *testing.T) {
 		t.Fatalf("Apply: %v", err)
 	}
 	for _, n := range s.nodes {
-		cfg := string(n.files["/etc/minkms/config.yaml"])
+		cfg := string(n.data("/etc/minkms/config.yaml"))
 		if !strings.Contains(cfg, "openssf:\n    openbao:") || strings.Contains(cfg, "hashicorp") || !n.entries["hsm:openssf:openbao"] || hasKey(n) {
 			t.Fatalf("%s: config\n%s\nentries %v", n.name, cfg, n.entries)
 		}

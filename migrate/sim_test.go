@@ -5,15 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"net"
+	"path"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/kmsctl/kmsctl/migrate/kmsapi"
 	"github.com/kmsctl/kmsctl/remote"
+	"github.com/kmsctl/kmsctl/remote/remotetest"
 )
 
 // sim is a fake cluster for the rollout's state machine: each node boots
@@ -48,12 +47,15 @@ var (
 	labNames     = simNames{local: "local", vault: "vault:transit/minkms-sealing-key"}
 )
 
+// simNode is one key manager host of the sim: its model (unit state,
+// sealed entries, faults) on top of node, the remotetest.Node kmsctl talks
+// to, which holds the files and answers every command through the handlers
+// script registers.
 type simNode struct {
 	sim       *sim
+	node      *remotetest.Node
 	id        int
 	name      string
-	files     map[string][]byte
-	infos     map[string]remote.FileInfo
 	running   bool
 	restarts  int
 	pid       int
@@ -61,22 +63,17 @@ type simNode struct {
 	versions  map[string]int  // transit key version of a Vault entry (with sim.key)
 	active    []string        // configured HSMs
 	failStart bool            // lab fault: exits at once when a Vault block is configured
-	hangStop  bool            // lab fault: ignores SIGTERM
 	badVault  bool            // its Vault block cannot work (bad secret id, no route)
 	failAll   bool            // exits at once whatever its files (even the original ones)
 	// staleReseal: AddHSM leaves its Vault entry under the old key version
 	staleReseal bool
-	crashIn     int               // with a Vault block: systemd restarts it after this many `systemctl show` calls
-	countdown   int               // shows left before the next crash
-	writeErr    map[string]string // path -> error a write of it fails with, changing nothing
+	crashIn     int // with a Vault block: systemd restarts it after this many `systemctl show` calls
+	countdown   int // shows left before the next crash
 	// the unit as systemctl show reports it
 	argv      string
 	envFiles  []string
 	unitEnv   []string
 	dropIn    string                          // a drop-in's path ("" none); it holds unitEnv
-	links     map[string]string               // path -> target: symbolic links
-	free      int64                           // bytes free on every file system (0: plenty)
-	readOnly  bool                            // /etc is mounted read-only
 	keyInProc bool                            // the main process has the key from a source nothing else shows
 	onRestart func()                          // hook for tests (e.g. cancel the run)
 	onShow    func(ctx context.Context) error // hook for tests: runs before `systemctl show`
@@ -88,21 +85,75 @@ const simEnv = "MINIO_KMS_HSM_KEY=hsm:aes256:AAAA\nMINIO_KMS_VOLUME=/var/lib/min
 func newSim(n int) *sim {
 	s := &sim{rule: "shared", vault: true, leader: 1, names: productNames}
 	for i := 0; i < n; i++ {
-		nd := &simNode{sim: s, id: i + 1, name: fmt.Sprintf("kms-%d", i+1),
-			files: map[string][]byte{"/etc/minkms/config.yaml": []byte(simConfig), "/etc/default/minkms": []byte(simEnv)},
-			infos: map[string]remote.FileInfo{}, entries: map[string]bool{s.names.local: true}}
-		nd.infos["/etc/default/minkms"] = remote.FileInfo{Mode: 0o600}
-		nd.infos["/etc/minkms/config.yaml"] = remote.FileInfo{Mode: 0o640, GID: 999}
+		nd := &simNode{sim: s, id: i + 1, name: fmt.Sprintf("kms-%d", i+1), entries: map[string]bool{s.names.local: true}}
+		nd.node = remotetest.NewNode(nd.name)
+		nd.node.SetGroup(999, "minkms-user")
+		nd.node.SetFile("/etc/minkms/config.yaml", remotetest.File{Data: []byte(simConfig), Mode: 0o640, GID: 999})
+		nd.node.SetFile("/etc/default/minkms", remotetest.File{Data: []byte(simEnv), Mode: 0o600})
+		nd.script()
 		nd.boot()
 		s.nodes = append(s.nodes, nd)
 	}
 	return s
 }
 
+// script makes the node answer the commands kmsctl runs from the model.
+func (n *simNode) script() {
+	h := n.node
+	h.HandleLine("systemctl show -p "+unitFileProps, n.showUnitFiles)
+	h.HandleLine("systemctl show", n.show)
+	h.HandleLine("sh -c # kmsctl-filecheck", n.fileCheck)
+	h.HandleLine("sh -c # kmsctl-environ", n.environ)
+	h.HandleLine("grep -H -n -o -- "+EnvKey, n.grepKey)
+	h.HandleLine(restartLine, n.restart)
+	h.HandleLine("sh -c set -C", n.createLock)
+	h.HandleLine("rm -f -- ", n.rm)
+	h.HandleLine("find "+DefaultBackupDir, n.listRuns)
+	h.HandleLine("journalctl", n.journal)
+	for _, quiet := range []string{"install -d", "systemctl list-jobs", "systemctl cancel"} {
+		h.Respond(strings.Fields(quiet), remote.Result{})
+	}
+	h.OnWrite(func(p string, _ []byte, _ remote.WriteOptions) error {
+		n.sim.mu.Lock()
+		defer n.sim.mu.Unlock()
+		n.sim.record("%s write %s", n.name, p)
+		return nil
+	})
+}
+
+// restartLine is how systemd.RestartUnit's command starts.
+const restartLine = "sh -c systemctl reset-failed"
+
+// data returns the content of the file at p (nil when missing).
+func (n *simNode) data(p string) []byte {
+	f, _ := n.node.File(p)
+	return f.Data
+}
+
+// exists says whether p is a file on the node.
+func (n *simNode) exists(p string) bool {
+	_, ok := n.node.File(p)
+	return ok
+}
+
+// setData replaces the content of p, keeping its mode and owner.
+func (n *simNode) setData(p string, data []byte) {
+	f, _ := n.node.File(p)
+	f.Data = data
+	n.node.SetFile(p, f)
+}
+
+// info returns the mode and owner of p.
+func (n *simNode) info(p string) remotetest.File {
+	f, _ := n.node.File(p)
+	f.Data = nil
+	return f
+}
+
 func (s *sim) targets() []*Target {
 	var ts []*Target
 	for _, n := range s.nodes {
-		ts = append(ts, &Target{Name: n.name, Node: n, API: simAPI{n}, ConfigPath: "/etc/minkms/config.yaml",
+		ts = append(ts, &Target{Name: n.name, Node: n.node, API: simAPI{n}, ConfigPath: "/etc/minkms/config.yaml",
 			EnvPath: "/etc/default/minkms", Unit: "minkms", BackupDir: DefaultBackupDir, Addrs: []string{n.addr()}})
 	}
 	return ts
@@ -140,7 +191,8 @@ func (n *simNode) hasVaultBlock() bool {
 	if c := optionValue(strings.Fields(n.argv), "--config"); c != "" {
 		cfg = c
 	}
-	return bytes.Contains(n.files[cfg], []byte("vault:")) || bytes.Contains(n.files[cfg], []byte("openbao:"))
+	b := n.data(cfg)
+	return bytes.Contains(b, []byte("vault:")) || bytes.Contains(b, []byte("openbao:"))
 }
 
 // works says whether the node can use HSM h right now.
@@ -228,84 +280,13 @@ func (s *sim) group(n *simNode) []*simNode {
 
 func (s *sim) quorum(n *simNode) bool { return len(s.group(n))*2 > len(s.nodes) }
 
-func (n *simNode) Name() string { return n.name }
-func (n *simNode) Close() error { return nil }
-func (n *simNode) DialTCP(context.Context, string) (net.Conn, error) {
-	return nil, errors.New("sim: no tcp")
-}
-
-func (n *simNode) Stat(_ context.Context, p string) (remote.FileInfo, error) {
-	n.sim.mu.Lock()
-	defer n.sim.mu.Unlock()
-	b, ok := n.files[p]
-	if !ok {
-		return remote.FileInfo{}, fmt.Errorf("%s: %w", p, fs.ErrNotExist)
-	}
-	info := n.infos[p]
-	info.Path, info.Size = p, int64(len(b))
-	return info, nil
-}
-
-func (n *simNode) ReadFile(ctx context.Context, p string) ([]byte, remote.FileInfo, error) {
-	info, err := n.Stat(ctx, p)
-	if err != nil {
-		return nil, info, err
-	}
-	n.sim.mu.Lock()
-	defer n.sim.mu.Unlock()
-	return append([]byte(nil), n.files[p]...), info, nil
-}
-
-func (n *simNode) WriteFileAtomic(_ context.Context, p string, data []byte, o remote.WriteOptions) error {
-	n.sim.mu.Lock()
-	defer n.sim.mu.Unlock()
-	if msg, ok := n.writeErr[p]; ok {
-		return fmt.Errorf("node %s: write %s: exit status 1: %s", n.name, p, msg)
-	}
-	n.files[p] = append([]byte(nil), data...)
-	n.infos[p] = remote.FileInfo{Mode: o.Mode, UID: o.UID, GID: o.GID}
-	n.sim.record("%s write %s", n.name, p)
-	return nil
-}
-
-func (n *simNode) Run(ctx context.Context, c remote.Command) (remote.Result, error) {
-	args := strings.Join(c.Args, " ")
-	switch {
-	case strings.HasPrefix(args, "systemctl show -p "+unitFileProps):
-		return n.showUnitFiles(), nil
-	case strings.HasPrefix(args, "sh -c # kmsctl-filecheck"):
-		return n.fileCheck(c.Args[4:]), nil
-	case strings.HasPrefix(args, "sh -c # kmsctl-environ"):
-		return n.environ(), nil
-	case strings.HasPrefix(args, "grep -H -n -o -- "+EnvKey):
-		return n.grepKey(), nil
-	case strings.HasPrefix(args, "systemctl show"):
-		if n.onShow != nil {
-			if err := n.onShow(ctx); err != nil {
-				return remote.Result{}, err
-			}
+// show answers `systemctl show` of the unit's state.
+func (n *simNode) show(ctx context.Context, _ remote.Command, _ []byte) (remote.Result, error) {
+	if n.onShow != nil {
+		if err := n.onShow(ctx); err != nil {
+			return remote.Result{}, err
 		}
-		return n.show(), nil
-	case strings.Contains(args, "systemctl restart"):
-		return n.restart(ctx)
-	case strings.HasPrefix(args, "sh -c set -C"):
-		return n.createLock(c)
-	case strings.HasPrefix(args, "rm -f -- "):
-		n.sim.mu.Lock()
-		delete(n.files, c.Args[3])
-		n.sim.mu.Unlock()
-		return remote.Result{}, nil
-	case strings.HasPrefix(args, "find "+DefaultBackupDir):
-		return n.listRuns(), nil
-	case strings.HasPrefix(args, "journalctl"):
-		return n.journal(), nil
-	case strings.HasPrefix(args, "install -d"), strings.HasPrefix(args, "systemctl list-jobs"), strings.HasPrefix(args, "systemctl cancel"):
-		return remote.Result{Stdout: []byte("")}, nil
 	}
-	return remote.Result{ExitCode: 127, Stderr: []byte("sim: unknown command " + args)}, nil
-}
-
-func (n *simNode) show() remote.Result {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	n.tick()
@@ -314,14 +295,11 @@ func (n *simNode) show() remote.Result {
 	if n.running {
 		state = fmt.Sprintf("ActiveState=active\nSubState=running\nMainPID=%d\n", n.pid)
 	}
-	return remote.Result{Stdout: []byte(fmt.Sprintf("%sNRestarts=%d\n", state, n.restarts))}
+	return remote.Result{Stdout: []byte(fmt.Sprintf("%sNRestarts=%d\n", state, n.restarts))}, nil
 }
 
-func (n *simNode) restart(ctx context.Context) (remote.Result, error) {
-	if n.hangStop {
-		<-ctx.Done()
-		return remote.Result{}, ctx.Err()
-	}
+// restart answers systemd.RestartUnit: the node boots from its files.
+func (n *simNode) restart(context.Context, remote.Command, []byte) (remote.Result, error) {
 	n.sim.mu.Lock()
 	n.boot()
 	n.sim.record("%s restart", n.name)
@@ -333,15 +311,22 @@ func (n *simNode) restart(ctx context.Context) (remote.Result, error) {
 	return remote.Result{}, nil
 }
 
-func (n *simNode) createLock(c remote.Command) (remote.Result, error) {
+// createLock answers AcquireLock's `set -C; cat > "$1"`: the file is
+// created only when it does not exist.
+func (n *simNode) createLock(_ context.Context, c remote.Command, stdin []byte) (remote.Result, error) {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	p := c.Args[4]
-	if _, ok := n.files[p]; ok {
+	if n.exists(p) {
 		return remote.Result{ExitCode: 1, Stderr: []byte("cannot overwrite existing file")}, nil
 	}
-	b, _ := io.ReadAll(c.Stdin)
-	n.files[p] = b
+	n.node.SetFile(p, remotetest.File{Data: stdin, Mode: 0o600})
+	return remote.Result{}, nil
+}
+
+// rm answers `rm -f -- PATH`.
+func (n *simNode) rm(_ context.Context, c remote.Command, _ []byte) (remote.Result, error) {
+	n.node.RemoveFile(c.Args[3])
 	return remote.Result{}, nil
 }
 
@@ -408,12 +393,10 @@ func (a simAPI) ClusterStatus(context.Context) (*kmsapi.ClusterStatus, error) {
 }
 
 // listRuns answers `find BACKUPDIR -mindepth 1 -maxdepth 1 -type d`.
-func (n *simNode) listRuns() remote.Result {
-	n.sim.mu.Lock()
-	defer n.sim.mu.Unlock()
+func (n *simNode) listRuns(context.Context, remote.Command, []byte) (remote.Result, error) {
 	seen := map[string]bool{}
 	var out []string
-	for p := range n.files {
+	for _, p := range n.node.Paths() {
 		rest, ok := strings.CutPrefix(p, DefaultBackupDir+"/")
 		if !ok {
 			continue
@@ -425,21 +408,22 @@ func (n *simNode) listRuns() remote.Result {
 		}
 	}
 	sort.Strings(out)
-	return remote.Result{Stdout: []byte(strings.Join(out, "\n") + "\n")}
+	return remote.Result{Stdout: []byte(strings.Join(out, "\n") + "\n")}, nil
 }
 
 // journal plays the node's log: why its Vault HSM did not unseal.
-func (n *simNode) journal() remote.Result {
+func (n *simNode) journal(context.Context, remote.Command, []byte) (remote.Result, error) {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	out := "minkms[1]: INFO  Starting server instance...\n"
 	if n.hasVaultBlock() && !n.works(n.sim.names.vault) {
 		out += "minkms[1]: ERROR vault: approle login failed: permission denied\n"
 	}
-	return remote.Result{Stdout: []byte(out)}
+	return remote.Result{Stdout: []byte(out)}, nil
 }
 
-func (n *simNode) showUnitFiles() remote.Result {
+// showUnitFiles answers ResolveUnitFiles' `systemctl show -p ...`.
+func (n *simNode) showUnitFiles(context.Context, remote.Command, []byte) (remote.Result, error) {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	argv := n.argv
@@ -455,44 +439,42 @@ func (n *simNode) showUnitFiles() remote.Result {
 		out += "EnvironmentFiles=" + f + " (ignore_errors=yes)\n"
 	}
 	out += "Environment=" + strings.Join(n.unitEnv, " ") + "\nFragmentPath=/etc/systemd/system/minkms.service\nDropInPaths=" + n.dropIn + "\n"
-	return remote.Result{Stdout: []byte(out)}
+	return remote.Result{Stdout: []byte(out)}, nil
 }
 
-// fileCheck answers the file preflight's script: backup dir, then paths.
-func (n *simNode) fileCheck(args []string) remote.Result {
-	n.sim.mu.Lock()
-	defer n.sim.mu.Unlock()
-	free := n.free
-	if free == 0 {
-		free = 1 << 30
-	}
+// fileCheck answers the file preflight's script (backup dir, then paths)
+// from the node's files, links and mounts.
+func (n *simNode) fileCheck(_ context.Context, c remote.Command, _ []byte) (remote.Result, error) {
 	var out strings.Builder
-	for _, p := range args[1:] {
+	_, backup := n.node.MountOf(c.Args[4])
+	for _, p := range c.Args[5:] {
 		kind := "missing"
-		if _, ok := n.files[p]; ok {
+		if n.exists(p) {
 			kind = "file"
 		}
-		if _, ok := n.links[p]; ok {
+		link, isLink := n.node.Link(p)
+		if isLink {
 			kind = "link"
 		}
+		_, m := n.node.MountOf(path.Dir(p))
 		ro := "no"
-		if n.readOnly && strings.HasPrefix(p, "/etc/") {
+		if m.ReadOnly {
 			ro = "yes"
 		}
-		fmt.Fprintf(&out, "%s\t%s\t%d\tyes\t%s\t%d\t%d\t%s\n", p, kind, len(n.files[p]), ro, free, free, n.links[p])
+		fmt.Fprintf(&out, "%s\t%s\t%d\tyes\t%s\t%d\t%d\t%s\n", p, kind, len(n.data(p)), ro, m.Free, backup.Free, link)
 	}
-	return remote.Result{Stdout: []byte(out.String())}
+	return remote.Result{Stdout: []byte(out.String())}, nil
 }
 
 // environ answers whether the main process holds the HSM key: it does when
 // the env file or the unit's environment gives it.
-func (n *simNode) environ() remote.Result {
+func (n *simNode) environ(context.Context, remote.Command, []byte) (remote.Result, error) {
 	n.sim.mu.Lock()
 	defer n.sim.mu.Unlock()
 	if n.holdsKeyEnv() || n.keyInProc {
-		return remote.Result{}
+		return remote.Result{}, nil
 	}
-	return remote.Result{ExitCode: 1}
+	return remote.Result{ExitCode: 1}, nil
 }
 
 func (n *simNode) holdsKeyEnv() bool {
@@ -501,12 +483,13 @@ func (n *simNode) holdsKeyEnv() bool {
 			return true
 		}
 	}
-	return bytes.Contains(n.files["/etc/default/minkms"], []byte(EnvKey+"="))
+	return bytes.Contains(n.data("/etc/default/minkms"), []byte(EnvKey+"="))
 }
 
-func (n *simNode) grepKey() remote.Result {
+// grepKey answers the search of the unit's drop-ins for the key.
+func (n *simNode) grepKey(context.Context, remote.Command, []byte) (remote.Result, error) {
 	if n.dropIn == "" {
-		return remote.Result{ExitCode: 1}
+		return remote.Result{ExitCode: 1}, nil
 	}
-	return remote.Result{Stdout: []byte(n.dropIn + ":2:" + EnvKey + "\n")}
+	return remote.Result{Stdout: []byte(n.dropIn + ":2:" + EnvKey + "\n")}, nil
 }

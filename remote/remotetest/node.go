@@ -1,8 +1,10 @@
 // Package remotetest provides an in-memory remote.Node and remote.Dialer for
 // the unit tests of every package that talks to nodes: files with mode and
-// owner, scripted command responses, TCP handlers, injected failures, and a
-// record of every call, so a test can check what kmsctl did on each node
-// without SSH.
+// owner, symbolic links and file systems (read-only, full) that writes
+// honour, scripted command responses, a write hook, TCP handlers, injected
+// failures, and a record of every call, so a test can check what kmsctl did
+// on each node without SSH. It is the one fake node: a model of a host (a
+// key manager's unit, a cluster) is built on top of it with these hooks.
 package remotetest
 
 import (
@@ -14,6 +16,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/kmsctl/kmsctl/remote"
@@ -32,6 +35,11 @@ type File struct {
 // Handler answers one Run. stdin is everything the command was given.
 type Handler func(cmd remote.Command, stdin []byte) (remote.Result, error)
 
+// ContextHandler is a Handler that also gets the Run's context, for a
+// command that must honour it: one that hangs until the caller gives up (a
+// restart of a daemon that ignores SIGTERM, a probe that outlives a gate).
+type ContextHandler func(ctx context.Context, cmd remote.Command, stdin []byte) (remote.Result, error)
+
 // Node is an in-memory remote.Node. The zero value is not usable; call NewNode.
 // Safe for concurrent use.
 type Node struct {
@@ -42,6 +50,9 @@ type Node struct {
 	users   map[int]string
 	groups  map[int]string
 	scripts []script
+	links   map[string]string
+	mounts  map[string]Mount
+	onWrite WriteHook
 	tcp     map[string]func(net.Conn)
 	faults  []*Fault
 	calls   []Call
@@ -52,9 +63,21 @@ type Node struct {
 	sudoRefused string
 }
 
+// script is one registered handler: an argv prefix (Handle) compared word
+// by word, or a line prefix (HandleLine) compared with the joined argv.
 type script struct {
-	prefix []string
-	h      Handler
+	argv   []string
+	line   string
+	byLine bool
+	h      ContextHandler
+}
+
+// matches says whether the script answers args (joined: args joined by spaces).
+func (s *script) matches(args []string, joined string) bool {
+	if s.byLine {
+		return strings.HasPrefix(joined, s.line)
+	}
+	return len(s.argv) <= len(args) && slices.Equal(s.argv, args[:len(s.argv)])
 }
 
 var _ remote.Node = (*Node)(nil)
@@ -66,6 +89,8 @@ func NewNode(name string) *Node {
 		files:  map[string]File{},
 		users:  map[int]string{0: "root"},
 		groups: map[int]string{0: "root"},
+		links:  map[string]string{},
+		mounts: map[string]Mount{"/": {Free: DefaultFree}},
 		tcp:    map[string]func(net.Conn){},
 	}
 }
@@ -93,13 +118,15 @@ func (n *Node) SetFile(path string, f File) {
 	defer n.mu.Unlock()
 	f.Data = bytes.Clone(f.Data)
 	n.files[path] = f
+	delete(n.links, path)
 }
 
-// RemoveFile deletes a file.
+// RemoveFile deletes a file or symbolic link.
 func (n *Node) RemoveFile(path string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	delete(n.files, path)
+	delete(n.links, path)
 }
 
 // File returns a copy of a file and whether it exists.
@@ -111,13 +138,16 @@ func (n *Node) File(path string) (File, bool) {
 	return f, ok
 }
 
-// Paths returns the paths of every file, sorted: what a scripted `find`
-// or `ls` answers from.
+// Paths returns the paths of every file and symbolic link, sorted: what a
+// scripted `find` or `ls` answers from.
 func (n *Node) Paths() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	paths := make([]string, 0, len(n.files))
+	paths := make([]string, 0, len(n.files)+len(n.links))
 	for p := range n.files {
+		paths = append(paths, p)
+	}
+	for p := range n.links {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
@@ -125,11 +155,32 @@ func (n *Node) Paths() []string {
 }
 
 // Handle scripts every Run whose argv starts with prefix. The longest
-// matching prefix wins; among equal ones, the latest registered.
+// matching prefix wins (counted in characters of the joined argv, so Handle
+// and HandleLine scripts compete fairly); among equal ones, the latest
+// registered.
 func (n *Node) Handle(prefix []string, h Handler) {
+	n.HandleContext(prefix, func(_ context.Context, cmd remote.Command, stdin []byte) (remote.Result, error) {
+		return h(cmd, stdin)
+	})
+}
+
+// HandleContext is Handle for a handler that needs the Run's context.
+func (n *Node) HandleContext(prefix []string, h ContextHandler) {
+	n.addScript(script{argv: slices.Clone(prefix), line: strings.Join(prefix, " "), h: h})
+}
+
+// HandleLine scripts every Run whose argv, joined by spaces, starts with
+// line: the way to tell commands apart by the start of one long argument,
+// such as the first line of an `sh -c` script ("sh -c # kmsctl-filecheck").
+// It is the rule Fault.Match uses for Run; precedence as for Handle.
+func (n *Node) HandleLine(line string, h ContextHandler) {
+	n.addScript(script{line: line, byLine: true, h: h})
+}
+
+func (n *Node) addScript(s script) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.scripts = append(n.scripts, script{prefix: slices.Clone(prefix), h: h})
+	n.scripts = append(n.scripts, s)
 }
 
 // Respond scripts a fixed result for argv starting with prefix.

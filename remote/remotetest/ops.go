@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"slices"
 	"strings"
@@ -40,7 +39,7 @@ func (n *Node) Run(ctx context.Context, cmd remote.Command) (remote.Result, erro
 		return remote.Result{ExitCode: 127, Stderr: []byte(msg)}, nil
 	}
 	cmd.Stdin = bytes.NewReader(stdin)
-	return h(cmd, stdin)
+	return h(ctx, cmd, stdin)
 }
 
 // refusedSudo is the result of cmd on a node whose sudo refuses; nil
@@ -55,14 +54,14 @@ func (n *Node) refusedSudo(cmd remote.Command) *remote.Result {
 }
 
 // handler finds the script for args.
-func (n *Node) handler(args []string) Handler {
+func (n *Node) handler(args []string) ContextHandler {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	joined := strings.Join(args, " ")
 	var best *script
 	for i := range n.scripts {
 		s := &n.scripts[i]
-		if len(s.prefix) <= len(args) && slices.Equal(s.prefix, args[:len(s.prefix)]) &&
-			(best == nil || len(s.prefix) >= len(best.prefix)) {
+		if s.matches(args, joined) && (best == nil || len(s.line) >= len(best.line)) {
 			best = s
 		}
 	}
@@ -96,25 +95,39 @@ func (n *Node) Stat(ctx context.Context, path string) (remote.FileInfo, error) {
 	return fi, err
 }
 
+// lookup returns path's metadata and content, following symbolic links
+// for the content only (see SetLink).
 func (n *Node) lookup(op, path string) (remote.FileInfo, []byte, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	f, ok := n.files[path]
-	if !ok {
-		return remote.FileInfo{}, nil, n.errorf("%w", &fs.PathError{Op: op, Path: path, Err: fs.ErrNotExist})
+	f, err := n.resolve(op, path)
+	if err != nil {
+		return remote.FileInfo{}, nil, err
 	}
-	owner, group := n.ownerNames(f)
-	fi := remote.FileInfo{Path: path, Mode: f.Mode, UID: f.UID, GID: f.GID, Size: int64(len(f.Data)), Owner: owner, Group: group}
+	meta := f
+	if target, ok := n.links[path]; ok {
+		meta = File{Data: []byte(target), Mode: 0o777}
+	}
+	owner, group := n.ownerNames(meta)
+	fi := remote.FileInfo{Path: path, Mode: meta.Mode, UID: meta.UID, GID: meta.GID, Size: int64(len(meta.Data)), Owner: owner, Group: group}
 	return fi, bytes.Clone(f.Data), nil
 }
 
-// WriteFileAtomic replaces the file with data, mode and owner from opts.
+// WriteFileAtomic replaces the file with data, mode and owner from opts,
+// unless the path is a symbolic link, its file system is read-only or too
+// full (see Mount), or the write hook refuses it: then nothing changes.
 func (n *Node) WriteFileAtomic(ctx context.Context, path string, data []byte, opts remote.WriteOptions) error {
 	c := Call{Op: OpWriteFileAtomic, Path: path, Data: bytes.Clone(data), Write: opts}
 	if err := n.begin(ctx, c); err != nil {
 		return err
 	}
 	if err := n.sudoError("write", path); err != nil {
+		return err
+	}
+	if err := n.writeRefusal(path, len(data)); err != nil {
+		return err
+	}
+	if err := n.runWriteHook(path, data, opts); err != nil {
 		return err
 	}
 	n.mu.Lock()

@@ -265,3 +265,117 @@ func TestClock(t *testing.T) {
 		t.Fatalf("Now %s, Waited %s", c.Now(), c.Waited())
 	}
 }
+
+func TestHandleLineAndContext(t *testing.T) {
+	n := NewNode("kms-1")
+	n.Respond([]string{"sh", "-c"}, remote.Result{Stdout: []byte("any script")})
+	n.HandleLine("sh -c # check", func(_ context.Context, cmd remote.Command, _ []byte) (remote.Result, error) {
+		return remote.Result{Stdout: []byte("check " + cmd.Args[3])}, nil
+	})
+	n.HandleContext([]string{"hang"}, func(ctx context.Context, _ remote.Command, _ []byte) (remote.Result, error) {
+		<-ctx.Done()
+		return remote.Result{}, ctx.Err()
+	})
+	for script, want := range map[string]string{"# check\necho": "check arg", "echo # check": "any script"} {
+		res, err := n.Run(context.Background(), remote.Command{Args: []string{"sh", "-c", script, "arg"}})
+		if err != nil || string(res.Stdout) != want {
+			t.Errorf("Run(sh -c %q) = %q, %v; want %q", script, res.Stdout, err, want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := n.Run(ctx, remote.Command{Args: []string{"hang"}}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a context handler did not get the Run's context: %v", err)
+	}
+}
+
+func TestSymbolicLinks(t *testing.T) {
+	ctx := context.Background()
+	n := NewNode("kms-1")
+	n.SetFile("/srv/minkms.yaml", File{Data: []byte("version: v1\n"), Mode: 0o640})
+	n.SetLink("/etc/minkms/config.yaml", "../../srv/minkms.yaml")
+	data, fi, err := n.ReadFile(ctx, "/etc/minkms/config.yaml")
+	if err != nil || string(data) != "version: v1\n" || fi.Mode != 0o777 || fi.Size != int64(len("../../srv/minkms.yaml")) {
+		t.Fatalf("ReadFile through the link = %q %+v %v; want the target's content, the link's metadata", data, fi, err)
+	}
+	if target, ok := n.Link("/etc/minkms/config.yaml"); !ok || target != "../../srv/minkms.yaml" {
+		t.Fatalf("Link = %q %v", target, ok)
+	}
+	err = n.WriteFileAtomic(ctx, "/etc/minkms/config.yaml", []byte("x"), remote.WriteOptions{Mode: 0o640})
+	if err == nil || !strings.Contains(err.Error(), "node kms-1: write /etc/minkms/config.yaml: exit status 1: kmsctl-write: /etc/minkms/config.yaml is a symbolic link") {
+		t.Fatalf("write through a link: %v", err)
+	}
+	if f, _ := n.File("/srv/minkms.yaml"); string(f.Data) != "version: v1\n" {
+		t.Fatalf("a refused write changed the target: %q", f.Data)
+	}
+	n.SetLink("/a", "/b")
+	n.SetLink("/b", "/a")
+	if _, _, err := n.ReadFile(ctx, "/a"); !errors.Is(err, syscall.ELOOP) {
+		t.Fatalf("a link loop: %v, want ELOOP", err)
+	}
+	if got := n.Paths(); !reflect.DeepEqual(got, []string{"/a", "/b", "/etc/minkms/config.yaml", "/srv/minkms.yaml"}) {
+		t.Fatalf("Paths() = %q, want links listed too", got)
+	}
+	n.SetFile("/a", File{Data: []byte("plain")})
+	if _, ok := n.Link("/a"); ok {
+		t.Fatal("SetFile left the link in place")
+	}
+}
+
+func TestMounts(t *testing.T) {
+	ctx := context.Background()
+	n := NewNode("kms-1")
+	n.SetFile("/etc/minkms/config.yaml", File{Data: []byte("old")})
+	n.Mount("/etc", Mount{ReadOnly: true, Free: DefaultFree})
+	n.Mount("/var/lib", Mount{Free: 4})
+	tests := []struct {
+		path, data, want string
+	}{
+		{"/etc/minkms/config.yaml", "new", "Read-only file system"},
+		{"/var/lib/minkms/big", "12345", "No space left on device"},
+		{"/var/lib/minkms/small", "1234", ""},
+		{"/etcetera/x", "anything", ""}, // not under /etc
+	}
+	for _, tc := range tests {
+		err := n.WriteFileAtomic(ctx, tc.path, []byte(tc.data), remote.WriteOptions{})
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), "node kms-1: write "+tc.path+": exit status 1: ") || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("write %s: %v, want %q", tc.path, err, tc.want)
+		}
+	}
+	if f, _ := n.File("/etc/minkms/config.yaml"); string(f.Data) != "old" {
+		t.Fatalf("a write to a read-only mount changed the file: %q", f.Data)
+	}
+	if dir, m := n.MountOf("/var/lib/minkms/x"); dir != "/var/lib" || m.Free != 4 {
+		t.Fatalf("MountOf = %s %+v", dir, m)
+	}
+	if dir, m := n.MountOf("/tmp/x"); dir != "/" || m.Free != DefaultFree || m.ReadOnly {
+		t.Fatalf("MountOf(/tmp/x) = %s %+v, want the default root", dir, m)
+	}
+}
+
+func TestOnWrite(t *testing.T) {
+	ctx := context.Background()
+	n := NewNode("kms-1")
+	var seen []string
+	n.OnWrite(func(path string, data []byte, opts remote.WriteOptions) error {
+		if _, ok := n.File(path); ok { // the hook may use the node
+			return errors.New("exists already")
+		}
+		seen = append(seen, path+"="+string(data))
+		return nil
+	})
+	if err := n.WriteFileAtomic(ctx, "/a", []byte("1"), remote.WriteOptions{Mode: 0o600}); err != nil {
+		t.Fatal(err)
+	}
+	err := n.WriteFileAtomic(ctx, "/a", []byte("2"), remote.WriteOptions{})
+	if err == nil || !strings.Contains(err.Error(), "node kms-1: write /a: exists already") {
+		t.Fatalf("refused write: %v", err)
+	}
+	if f, _ := n.File("/a"); string(f.Data) != "1" || !reflect.DeepEqual(seen, []string{"/a=1"}) {
+		t.Fatalf("file %q, hook saw %q", f.Data, seen)
+	}
+	n.Mount("/", Mount{ReadOnly: true})
+	if err := n.WriteFileAtomic(ctx, "/b", []byte("3"), remote.WriteOptions{}); err == nil || len(seen) != 1 {
+		t.Fatalf("a write the node refuses reached the hook: %v, %q", err, seen)
+	}
+}
