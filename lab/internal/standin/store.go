@@ -34,11 +34,17 @@ type enclaveRecord struct {
 // keyVersion is one version of a key; Sealed is the key material encrypted
 // with AES-256-GCM under the node's REK (nonce first).
 type keyVersion struct {
+	versionMeta
+	Sealed []byte `json:"sealed"`
+}
+
+// versionMeta is what a key version says of itself, kept in the database
+// and sent with a copy of the version (write_confirm.go).
+type versionMeta struct {
 	Version   uint32    `json:"version"`
 	Type      string    `json:"type"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by"`
-	Sealed    []byte    `json:"sealed"`
 }
 
 // store is a node's on-disk state after unsealing: the sealed REK entries
@@ -158,9 +164,11 @@ type writeOp struct {
 	// Replicated is set on a peer applying the leader's write: the leader
 	// already decided it, so a peer converges (a create replaces a leftover
 	// of an earlier, taken-back try; a remove of what is gone is done).
-	Replicated bool      `json:"-"`
-	At         time.Time `json:"at"`
-	By         string    `json:"by"`
+	Replicated bool `json:"-"`
+	// Versions is an ensure-key's copy of the leader's key (write_confirm.go).
+	Versions []versionCopy `json:"versions,omitempty"`
+	At       time.Time     `json:"at"`
+	By       string        `json:"by"`
 }
 
 // Kinds of writeOp.
@@ -191,6 +199,10 @@ func (s *store) apply(ctx context.Context, op writeOp, logf func(string, ...any)
 		return s.saveDB()
 	case opCreateKey:
 		return s.createKey(op)
+	case opEnsureEnclave:
+		return s.ensureEnclave(op)
+	case opEnsureKey:
+		return s.ensureKey(op)
 	}
 	return badRequest("unknown write %q", op.Kind)
 }
@@ -209,7 +221,7 @@ func (s *store) createKey(op writeOp) error {
 	case len(versions) == 0 && op.AddVersion:
 		return errKeyNotFound
 	}
-	v := keyVersion{Version: uint32(len(versions) + 1), Type: op.Type, CreatedAt: op.At, CreatedBy: op.By}
+	v := keyVersion{versionMeta: versionMeta{Version: uint32(len(versions) + 1), Type: op.Type, CreatedAt: op.At, CreatedBy: op.By}}
 	sealed, err := s.sealMaterial(id, v.Version, op.Material)
 	if err != nil {
 		return err

@@ -35,6 +35,9 @@ type writer struct {
 	store   *store
 	logf    func(string, ...any)
 	mu      sync.Mutex // the leader applies one write at a time
+	// confirmed are the enclaves and keys this leader created on, or
+	// brought to, every node (write_confirm.go); guarded by mu.
+	confirmed map[string]bool
 }
 
 // submit runs a client's write, here if this node leads, else on the leader.
@@ -66,6 +69,11 @@ func (w *writer) replicate(ctx context.Context, op writeOp) error {
 			return fmt.Errorf("generate key: %w", err)
 		}
 	}
+	if undoable(op.Kind) {
+		if done, err := w.confirmExisting(ctx, op); done {
+			return err
+		}
+	}
 	op.From = w.cluster.self
 	if op.Kind == opAddHSM && !op.Overwrite {
 		// refused when any node already has an entry: ask every node first
@@ -90,8 +98,11 @@ func (w *writer) everywhere(ctx context.Context, op writeOp) error {
 	err := applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
 		return w.call(ctx, id, pathApply, op)
 	})
-	if err != nil && undoable(op.Kind) {
-		w.takeBack(ctx, op)
+	if undoable(op.Kind) {
+		if err != nil {
+			w.takeBack(ctx, op)
+		}
+		w.markConfirmed(objectID(op), err == nil)
 	}
 	return err
 }
