@@ -63,15 +63,15 @@ func (w *writer) replicate(ctx context.Context, op writeOp) error {
 	if ok, _ := w.cluster.Ready(true); !ok {
 		return errNotAllNodes
 	}
+	if undoable(op.Kind) {
+		if done, err := w.confirmExisting(ctx, op); done {
+			return err
+		}
+	}
 	if op.Kind == opCreateKey {
 		op.Material = make([]byte, 32)
 		if _, err := rand.Read(op.Material); err != nil {
 			return fmt.Errorf("generate key: %w", err)
-		}
-	}
-	if undoable(op.Kind) {
-		if done, err := w.confirmExisting(ctx, op); done {
-			return err
 		}
 	}
 	op.From = w.cluster.self
@@ -95,9 +95,7 @@ func (w *writer) everywhere(ctx context.Context, op writeOp) error {
 	if err := w.store.apply(ctx, op, w.logf); err != nil {
 		return err
 	}
-	err := applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
-		return w.call(ctx, id, pathApply, op)
-	})
+	err := w.toPeers(ctx, op)
 	if undoable(op.Kind) {
 		if err != nil {
 			w.takeBack(ctx, op)
@@ -115,7 +113,12 @@ func (w *writer) takeBack(ctx context.Context, op writeOp) {
 	if err := w.store.apply(ctx, op, w.logf); err != nil {
 		w.logf("cluster write: undo %s %s: %v", op.Kind, op.Name, err)
 	}
-	_ = applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
+	_ = w.toPeers(ctx, op)
+}
+
+// toPeers applies op on every peer, with retries (applyAll).
+func (w *writer) toPeers(ctx context.Context, op writeOp) error {
+	return applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(id uint32) error {
 		return w.call(ctx, id, pathApply, op)
 	})
 }

@@ -49,9 +49,7 @@ func (w *writer) confirmExisting(ctx context.Context, op writeOp) (done bool, er
 		return true, exists
 	}
 	cp.From = w.cluster.self
-	if err := applyAll(ctx, w.cluster.peerIDs(), peerRetries, func(peer uint32) error {
-		return w.call(ctx, peer, pathApply, cp)
-	}); err != nil {
+	if err := w.toPeers(ctx, cp); err != nil {
 		w.logf("cluster write: %s exists here, not confirmed on every node: %v", id, err)
 		return true, &apiError{errNotAllNodes.code, fmt.Sprintf("%s (%s exists on the leader, not yet on every node: %v)", errNotAllNodes.msg, id, err)}
 	}
